@@ -4,11 +4,28 @@
 
 # %% ../nbs/00_data.ipynb #38dfd1b8
 from __future__ import annotations
-import os
+import os, io, json, gzip, zlib, struct, shutil, tempfile, zipfile, math, time
 from pathlib import Path
+from typing import Iterator, Iterable, Callable
+import numpy as np
+import crc32c as _crc32c
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
+import torch
+from torch.utils.data import Dataset
+from tqdm.auto import tqdm
+from matplotlib.figure import Figure
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 # %% auto #0
-__all__ = ['shared_data_dir']
+__all__ = ['GZIP_MAGIC', 'MULTI_DSPRITES_VARIANTS', 'IMAGE_SIZE', 'LATENT_KEYS', 'SPLIT_FORMAT', 'SHAPES', 'DSPRITES_SCALES',
+           'DSPRITES_ORIENTATIONS', 'DSPRITES_POSITIONS', 'DSPRITES_GRID', 'SQUARE_HALF_SIDE', 'ELLIPSE_SEMI_AXES',
+           'HEART_DISC_RADIUS', 'HEART_DISC_CENTRE', 'HEART_TIP', 'shared_data_dir', 'masked_crc32c', 'RecordError',
+           'is_gzip', 'iter_tfrecords', 'count_tfrecords', 'TFRecordWriter', 'write_tfrecords', 'example_classes',
+           'parse_example', 'make_example', 'variant_info', 'decode_multi_dsprites', 'encode_multi_dsprites',
+           'read_multi_dsprites', 'split_arrays', 'read_meta', 'load_split', 'convert_tfrecords', 'render_sprites',
+           'SpriteBank', 'load_dsprites_npz', 'compose_scenes', 'procedural_sprite_fn', 'generate_colored_mdsprites',
+           'split_to_tfrecords', 'MultiDSprites', 'fg_masks', 'segmentation_colors', 'sample_grid', 'save_sample_grid']
 
 # %% ../nbs/00_data.ipynb #1bbfb320
 def shared_data_dir(required: bool = False) -> Path | None:
@@ -21,3 +38,636 @@ def shared_data_dir(required: bool = False) -> Path | None:
         if c.is_dir(): return c
     if required: raise FileNotFoundError('shared test data not found: set SLOTNB_SHARED_DATA or put shared/data beside the repository')
     return None
+
+# %% ../nbs/00_data.ipynb #crc-01
+_U32 = 0xFFFFFFFF
+
+def masked_crc32c(data: bytes) -> int:
+    "TensorFlow's masked CRC32C of `data` (a uint32)."
+    crc = _crc32c.crc32c(data)
+    return ((((crc >> 15) | (crc << 17)) & _U32) + 0xA282EAD8) & _U32
+
+# %% ../nbs/00_data.ipynb #recerr-01
+class RecordError(ValueError):
+    "A record of a data file is missing, truncated, corrupt or does not follow the expected schema."
+    def __init__(self, path, index: int | None, offset: int | None, reason: str):
+        self.path, self.index, self.offset, self.reason = str(path), index, offset, reason
+        where = '' if index is None else f' record {index}' + ('' if offset is None else f' at byte offset {offset}')
+        super().__init__(f'{self.path}:{where}: {reason}' if where else f'{self.path}: {reason}')
+
+# %% ../nbs/00_data.ipynb #gz-01
+GZIP_MAGIC = b'\x1f\x8b'
+
+def is_gzip(path) -> bool:
+    "Whether the file at `path` starts with the gzip magic bytes."
+    with open(path, 'rb') as f: return f.read(2) == GZIP_MAGIC
+
+def _open_records(path):
+    "Binary stream over the record bytes of `path` (transparently gunzipped)."
+    return gzip.open(path, 'rb') if is_gzip(path) else open(path, 'rb')
+
+# %% ../nbs/00_data.ipynb #iter-01
+def iter_tfrecords(path, verify: bool = True) -> Iterator[tuple[int, int, bytes]]:
+    "Stream `(index, offset, payload)` for each record of a (possibly GZIP) TFRecord file, checking both CRCs."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'TFRecord file not found: {path}')
+    gz = is_gzip(path)
+    note = ' (offset in the decompressed stream)' if gz else ''
+    index = offset = 0
+    with _open_records(path) as f:
+        def read(n, what):
+            try: return f.read(n)
+            except (EOFError, OSError, zlib.error) as e:      # gzip.BadGzipFile is an OSError
+                raise RecordError(path, index, offset, f'damaged gzip stream while reading the {what}{note}: {e}') from None
+        while True:
+            header = read(12, 'length header')
+            if not header: return                                  # clean end of file
+            if len(header) < 12:
+                raise RecordError(path, index, offset, f'truncated length header: {len(header)} of 12 bytes{note}')
+            (length,), (length_crc,) = struct.unpack('<Q', header[:8]), struct.unpack('<I', header[8:])
+            if verify and masked_crc32c(header[:8]) != length_crc:
+                raise RecordError(path, index, offset, f'length CRC mismatch (corrupt length field){note}')
+            payload = read(length, 'payload')
+            if len(payload) < length:
+                raise RecordError(path, index, offset, f'truncated payload: {len(payload)} of {length} bytes{note}')
+            footer = read(4, 'data CRC')
+            if len(footer) < 4:
+                raise RecordError(path, index, offset, f'truncated data CRC: {len(footer)} of 4 bytes{note}')
+            if verify and masked_crc32c(payload) != struct.unpack('<I', footer)[0]:
+                raise RecordError(path, index, offset, f'data CRC mismatch (corrupt payload of {length} bytes){note}')
+            yield index, offset, payload
+            index += 1; offset += 16 + length
+
+# %% ../nbs/00_data.ipynb #count-01
+def count_tfrecords(path, verify: bool = True) -> int:
+    "Number of records in a TFRecord file (one streaming pass)."
+    return sum(1 for _ in iter_tfrecords(path, verify))
+
+# %% ../nbs/00_data.ipynb #writer-01
+class TFRecordWriter:
+    "Write records (bytes) to a plain or GZIP TFRecord file: `with TFRecordWriter(p, 'gzip') as w: w.write(b)`."
+    def __init__(self, path, compression: str | None = None):
+        if compression not in (None, '', 'gzip', 'GZIP'):
+            raise ValueError(f"compression must be None or 'gzip', got {compression!r}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = gzip.open(self.path, 'wb') if compression else open(self.path, 'wb')
+        self.count = 0
+    def write(self, payload: bytes):
+        length = struct.pack('<Q', len(payload))
+        self._f.write(length + struct.pack('<I', masked_crc32c(length)))
+        self._f.write(payload)
+        self._f.write(struct.pack('<I', masked_crc32c(payload)))
+        self.count += 1
+    def close(self): self._f.close()
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+def write_tfrecords(path, records: Iterable[bytes], compression: str | None = None) -> Path:
+    "Write all `records` to `path`; returns the path."
+    with TFRecordWriter(path, compression) as w:
+        for r in records: w.write(r)
+    return Path(path)
+
+# %% ../nbs/00_data.ipynb #proto-01
+def _example_file_descriptor() -> descriptor_pb2.FileDescriptorProto:
+    "The public tf.train.Example schema (package `tensorflow`), written as a descriptor."
+    F = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name='slotnb/tf_example.proto', package='tensorflow', syntax='proto3')
+    def message(name, parent=None):
+        m = (parent.nested_type if parent else fdp.message_type).add(); m.name = name; return m
+    def field(m, name, number, type_, repeated=False, type_name=None, oneof=None, packed=None):
+        f = m.field.add(name=name, number=number, type=type_,
+                        label=F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL)
+        if type_name: f.type_name = type_name
+        if oneof is not None: f.oneof_index = oneof
+        if packed is not None: f.options.packed = packed
+    field(message('BytesList'), 'value', 1, F.TYPE_BYTES, repeated=True)
+    field(message('FloatList'), 'value', 1, F.TYPE_FLOAT, repeated=True, packed=True)
+    field(message('Int64List'), 'value', 1, F.TYPE_INT64, repeated=True, packed=True)
+    feat = message('Feature'); feat.oneof_decl.add(name='kind')
+    for number, (name, type_) in enumerate([('bytes_list', 'BytesList'), ('float_list', 'FloatList'), ('int64_list', 'Int64List')], 1):
+        field(feat, name, number, F.TYPE_MESSAGE, type_name=f'.tensorflow.{type_}', oneof=0)
+    feats = message('Features')
+    entry = message('FeatureEntry', feats); entry.options.map_entry = True
+    field(entry, 'key', 1, F.TYPE_STRING); field(entry, 'value', 2, F.TYPE_MESSAGE, type_name='.tensorflow.Feature')
+    field(feats, 'feature', 1, F.TYPE_MESSAGE, repeated=True, type_name='.tensorflow.Features.FeatureEntry')
+    field(message('Example'), 'features', 1, F.TYPE_MESSAGE, type_name='.tensorflow.Features')
+    return fdp
+
+_EXAMPLE_CLASSES = {}
+def example_classes() -> dict:
+    "Message classes `{'Example', 'Features', 'Feature', 'BytesList', 'FloatList', 'Int64List'}` (built once)."
+    if not _EXAMPLE_CLASSES:
+        pool = descriptor_pool.DescriptorPool()
+        pool.Add(_example_file_descriptor())
+        for n in ['Example', 'Features', 'Feature', 'BytesList', 'FloatList', 'Int64List']:
+            _EXAMPLE_CLASSES[n] = message_factory.GetMessageClass(pool.FindMessageTypeByName(f'tensorflow.{n}'))
+    return _EXAMPLE_CLASSES
+
+# %% ../nbs/00_data.ipynb #proto-02
+def parse_example(payload: bytes) -> dict:
+    "Serialized `tf.train.Example` -> `{name: list[bytes] | float32 array | int64 array}`."
+    ex = example_classes()['Example'].FromString(payload)          # raises DecodeError on garbage
+    out = {}
+    for name, feat in ex.features.feature.items():
+        kind = feat.WhichOneof('kind')
+        if kind == 'bytes_list': out[name] = list(feat.bytes_list.value)
+        elif kind == 'float_list': out[name] = np.array(feat.float_list.value, np.float32)
+        elif kind == 'int64_list': out[name] = np.array(feat.int64_list.value, np.int64)
+        else: out[name] = np.zeros(0, np.float32)                  # a feature with an empty oneof
+    return out
+
+def make_example(features: dict) -> bytes:
+    "`{name: bytes | list[bytes] | float array | int array}` -> serialized `tf.train.Example`."
+    ex = example_classes()['Example']()
+    for name, value in features.items():
+        feat = ex.features.feature[name]
+        if isinstance(value, (bytes, bytearray)): feat.bytes_list.value.append(bytes(value))
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], (bytes, bytearray)):
+            feat.bytes_list.value.extend(value)
+        else:
+            arr = np.asarray(value)
+            if arr.dtype.kind == 'f': feat.float_list.value.extend(arr.astype(np.float32).ravel().tolist())
+            elif arr.dtype.kind in 'iub': feat.int64_list.value.extend(arr.astype(np.int64).ravel().tolist())
+            else: raise TypeError(f'feature {name!r}: cannot store values of dtype {arr.dtype}')
+    return ex.SerializeToString(deterministic=True)
+
+# %% ../nbs/00_data.ipynb #schema-01
+MULTI_DSPRITES_VARIANTS = {'binarized': 4, 'colored_on_grayscale': 6, 'colored_on_colored': 5}
+IMAGE_SIZE = 64
+LATENT_KEYS = ('x', 'y', 'shape', 'color', 'visibility', 'orientation', 'scale')
+
+def variant_info(variant: str) -> tuple[int, int]:
+    "`(num_entities E, channels C)` of a multi-dSprites variant."
+    if variant not in MULTI_DSPRITES_VARIANTS:
+        raise ValueError(f'unknown multi-dSprites variant {variant!r}; expected one of {sorted(MULTI_DSPRITES_VARIANTS)}')
+    return MULTI_DSPRITES_VARIANTS[variant], 1 if variant == 'binarized' else 3
+
+# %% ../nbs/00_data.ipynb #schema-02
+_ONE_BYTE = [bytes([i]) for i in range(256)]
+
+def _bytes_feature(ex: dict, name: str, size: int) -> np.ndarray:
+    "uint8 vector of exactly `size` values from a bytes feature (1-byte strings or one raw string)."
+    if name not in ex: raise KeyError(f'missing feature {name!r}')
+    value = ex[name]
+    if not isinstance(value, list): raise TypeError(f'feature {name!r} is not a bytes feature')
+    data = b''.join(value)
+    if len(data) != size: raise ValueError(f'feature {name!r} has {len(data)} bytes, expected {size}')
+    return np.frombuffer(data, np.uint8)
+
+def _float_feature(ex: dict, name: str, size: int) -> np.ndarray:
+    if name not in ex: raise KeyError(f'missing feature {name!r}')
+    v = ex[name]
+    if isinstance(v, list) or v.dtype != np.float32: raise TypeError(f'feature {name!r} is not a float feature')
+    if v.size != size: raise ValueError(f'feature {name!r} has {v.size} values, expected {size}')
+    return v
+
+def decode_multi_dsprites(payload: bytes, variant: str = 'colored_on_colored') -> dict:
+    "Serialized multi-dSprites example -> `{'image' (64,64,C) uint8, 'mask' (E,64,64) uint8, x, y, shape, visibility, orientation, scale (E,) float32, 'color' (E,C)}`."
+    E, C = variant_info(variant)
+    ex = parse_example(payload)
+    H = W = IMAGE_SIZE
+    out = {'image': _bytes_feature(ex, 'image', H * W * C).reshape(H, W, C),
+           'mask': _bytes_feature(ex, 'mask', H * W * E).reshape(H, W, E).transpose(2, 0, 1)}
+    for k in LATENT_KEYS:
+        n = E * C if k == 'color' else E
+        out[k] = _float_feature(ex, k, n).reshape((E, C) if k == 'color' else (E,))
+    return out
+
+def encode_multi_dsprites(sample: dict, raw_bytes: bool = False) -> bytes:
+    "Inverse of `decode_multi_dsprites` (official 1-byte-per-value layout unless `raw_bytes`)."
+    image = np.ascontiguousarray(sample['image'], np.uint8)                       # (64, 64, C)
+    mask_hwe = np.ascontiguousarray(np.asarray(sample['mask'], np.uint8).transpose(1, 2, 0))  # (E,H,W) -> (H,W,E)
+    enc = (lambda a: [a.tobytes()]) if raw_bytes else (lambda a: [_ONE_BYTE[v] for v in a.ravel().tolist()])
+    feats = {'image': enc(image), 'mask': enc(mask_hwe)}
+    for k in LATENT_KEYS: feats[k] = np.asarray(sample[k], np.float32)
+    return make_example(feats)
+
+# %% ../nbs/00_data.ipynb #schema-03
+def read_multi_dsprites(path, variant: str = 'colored_on_colored', start_idx: int = 0) -> Iterator[tuple[int, dict]]:
+    "Stream `(record index, decoded sample)` from a multi-dSprites TFRecord file, from record `start_idx` on."
+    for index, offset, payload in iter_tfrecords(path):
+        if index < start_idx: continue
+        try: yield index, decode_multi_dsprites(payload, variant)
+        except (DecodeError, KeyError, TypeError, ValueError) as e:
+            raise RecordError(path, index, offset, f'not a {variant} multi-dSprites example: {e}') from None
+
+# %% ../nbs/00_data.ipynb #layout-01
+SPLIT_FORMAT = 'slotnb-multi-dsprites-v1'
+
+def split_arrays(n: int, num_entities: int, channels: int = 3, size: int = IMAGE_SIZE) -> dict:
+    "`{file stem: (shape, dtype)}` of a split with `n` images of `num_entities` entities."
+    E = num_entities
+    arrays = {'images': ((n, size, size, 3), np.uint8), 'masks': ((n, E, size, size), np.uint8)}
+    for k in LATENT_KEYS: arrays[k] = ((n, E, channels) if k == 'color' else (n, E), np.float32)
+    return arrays
+
+class _SplitWriter:
+    "Context manager: preallocated .npy memmaps in a temp folder, renamed atomically to `out` on success."
+    def __init__(self, out, arrays: dict, meta: dict, overwrite: bool = False):
+        self.out, self.arrays, self.meta, self.overwrite = Path(out), arrays, meta, overwrite
+        if self.out.exists():
+            if not self.out.is_dir(): raise FileExistsError(f'{self.out} exists and is not a directory')
+            if any(self.out.iterdir()) and not overwrite:
+                raise FileExistsError(f'{self.out} exists and is not empty; choose another directory or pass overwrite=True')
+    def __enter__(self):
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f'.{self.out.name}.partial-', dir=self.out.parent))
+        try:
+            self.arr = {k: np.lib.format.open_memmap(self.tmp / f'{k}.npy', 'w+', dtype, shape)
+                        for k, (shape, dtype) in self.arrays.items()}
+        except BaseException: shutil.rmtree(self.tmp, ignore_errors=True); raise
+        return self.arr
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None: return False
+            for a in self.arr.values(): a.flush()
+            self.arr.clear()
+            meta = {'format': SPLIT_FORMAT, **self.meta,
+                    'arrays': {k: [list(s), np.dtype(t).name] for k, (s, t) in self.arrays.items()}}
+            (self.tmp / 'meta.json').write_text(json.dumps(meta, indent=1))
+            old = None
+            if self.out.exists():
+                if any(self.out.iterdir()):
+                    if not self.overwrite: raise FileExistsError(f'{self.out} appeared while writing and is not empty')
+                    old = self.out.with_name(f'.{self.out.name}.old-{os.getpid()}'); os.rename(self.out, old)
+                else: self.out.rmdir()
+            os.rename(self.tmp, self.out)
+            if old is not None: shutil.rmtree(old, ignore_errors=True)
+        finally:
+            if self.tmp.exists(): shutil.rmtree(self.tmp, ignore_errors=True)
+
+# %% ../nbs/00_data.ipynb #layout-02
+def read_meta(split_dir) -> dict:
+    "The `meta.json` of a split folder."
+    p = Path(split_dir) / 'meta.json'
+    if not Path(split_dir).is_dir(): raise FileNotFoundError(f'split directory not found: {split_dir}')
+    if not p.is_file(): raise FileNotFoundError(f'{p} not found: {split_dir} is not a converted/generated split')
+    return json.loads(p.read_text())
+
+def load_split(split_dir, mmap: bool = True) -> dict:
+    "All arrays of a split, `{stem: array}` (memory-mapped read-only unless `mmap=False`), plus `'meta'`."
+    meta = read_meta(split_dir)
+    out = {'meta': meta}
+    for k in meta.get('arrays', split_arrays(0, 1)):
+        p = Path(split_dir) / f'{k}.npy'
+        if not p.is_file(): raise FileNotFoundError(f'{p} is missing from split {split_dir}')
+        out[k] = np.load(p, mmap_mode='r' if mmap else None)
+    return out
+
+# %% ../nbs/00_data.ipynb #convert-01
+def convert_tfrecords(infile, outdir, variant: str = 'colored_on_colored', start_idx: int = 0, num: int | None = 60000,
+                      progress: bool = True, overwrite: bool = False) -> Path:
+    "Convert records `[start_idx, start_idx+num)` of a multi-dSprites TFRecord file to a split folder `outdir`."
+    infile, outdir = Path(infile), Path(outdir)
+    E, C = variant_info(variant)
+    if not infile.is_file(): raise FileNotFoundError(f'TFRecord file not found: {infile}')
+    if start_idx < 0: raise ValueError(f'start_idx must be >= 0, got {start_idx}')
+    if num is None:
+        num = count_tfrecords(infile) - start_idx
+        if num <= 0: raise RecordError(infile, None, None, f'no records at or after start index {start_idx}')
+    if num <= 0: raise ValueError(f'num must be > 0, got {num}')
+    meta = {'variant': variant, 'num_entities': E, 'channels': C, 'num_images': num, 'image_size': IMAGE_SIZE,
+            'source': str(infile.resolve()), 'start_idx': start_idx, 'mask_values': [0, 255], 'created_by': 'convert_tfrecords'}
+    with _SplitWriter(outdir, split_arrays(num, E, C), meta, overwrite) as arr, \
+         tqdm(total=num, disable=not progress, desc=f'convert {infile.name}', unit='rec') as bar:
+        done = 0
+        records = read_multi_dsprites(infile, variant, start_idx)
+        for index, s in records:
+            j = index - start_idx
+            arr['images'][j] = s['image']                     # (64,64,C) broadcasts to (64,64,3) for grayscale
+            arr['masks'][j] = s['mask']
+            for k in LATENT_KEYS: arr[k][j] = s[k]
+            done += 1; bar.update()
+            if done == num: records.close(); break
+        if done < num:
+            raise RecordError(infile, None, None, f'only {done} records from start index {start_idx} (the file has '
+                              f'{start_idx + done} records), but num={num} were requested; nothing was written')
+    return outdir
+
+# %% ../nbs/00_data.ipynb #sprites-01
+SHAPES = ('square', 'ellipse', 'heart')                      # dSprites shape classes 0, 1, 2 (latent values 1, 2, 3)
+DSPRITES_SCALES = np.linspace(0.5, 1.0, 6)
+DSPRITES_ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40)
+DSPRITES_POSITIONS = np.linspace(0.0, 1.0, 32)
+DSPRITES_GRID = (3, 6, 40, 32, 32)                           # (shape, scale, orientation, x, y) class counts
+
+# geometry in canvas units (1 = image width) at scale 1, fitted to the real dSprites frames
+SQUARE_HALF_SIDE = 0.15
+ELLIPSE_SEMI_AXES = (0.2, 0.1125)
+HEART_DISC_RADIUS, HEART_DISC_CENTRE, HEART_TIP = 0.08, (0.0733, -0.0625), 0.1369
+
+# %% ../nbs/00_data.ipynb #sprites-02
+def _heart_halfplanes() -> np.ndarray:
+    "(5, 3) rows (a, b, c): the heart's lower convex part is {a·u + b·v <= c for all rows}."
+    r, (d, h), t = HEART_DISC_RADIUS, HEART_DISC_CENTRE, HEART_TIP
+    # outer tangent from the tip T=(0,t) to the right disc centred at C=(d,h)
+    to_tip = np.array([0.0 - d, t - h]); dist = np.hypot(*to_tip)
+    base, half = np.arctan2(to_tip[1], to_tip[0]), np.arccos(r / dist)
+    cands = [(d + r * np.cos(base + s * half), h + r * np.sin(base + s * half)) for s in (1, -1)]
+    px, py = max(cands, key=lambda q: q[0])                       # the tangent point on the outer side
+    poly = np.array([(0.0, t), (px, py), (d, h), (-d, h), (-px, py)])   # counter-clockwise in (u, v) with v down
+    rows = []
+    for (x0, y0), (x1, y1) in zip(poly, np.roll(poly, -1, 0)):
+        a, b = (y1 - y0), -(x1 - x0)                               # outward normal for this winding
+        rows.append((a, b, a * x0 + b * y0))
+    rows = np.array(rows)
+    centroid = poly.mean(0)                                         # orient every row so the centroid is inside
+    rows[rows[:, :2] @ centroid > rows[:, 2]] *= -1
+    return rows.astype(np.float32)
+
+_HEART_HP = _heart_halfplanes()
+
+def _inside_square(u, v): return (np.abs(u) <= SQUARE_HALF_SIDE) & (np.abs(v) <= SQUARE_HALF_SIDE)
+def _inside_ellipse(u, v):
+    a, b = ELLIPSE_SEMI_AXES
+    return (u * u) * (1 / (a * a)) + (v * v) * (1 / (b * b)) <= 1
+def _inside_heart(u, v):
+    r2, (d, h) = HEART_DISC_RADIUS ** 2, HEART_DISC_CENTRE
+    vh = (v - h) ** 2
+    inside = ((u - d) ** 2 + vh <= r2) | ((u + d) ** 2 + vh <= r2)
+    poly = np.ones_like(inside)
+    for a, b, c in _HEART_HP: poly &= a * u + b * v <= c
+    return inside | poly
+_INSIDE = (_inside_square, _inside_ellipse, _inside_heart)
+
+# %% ../nbs/00_data.ipynb #render-01
+def render_sprites(shape, scale, orientation, x, y, size: int = IMAGE_SIZE, supersample: int = 1,
+                   batch: int = 4096) -> np.ndarray:
+    "Binary masks (M, size, size) of M sprites: `shape` class 0/1/2 (square/ellipse/heart), `scale`, `orientation` (rad), `x`/`y` in [0,1]."
+    shape, scale, orientation, x, y = np.broadcast_arrays(np.asarray(shape, np.int64), *(np.asarray(a, np.float32) for a in (scale, orientation, x, y)))
+    shape, scale, orientation, x, y = (a.ravel() for a in (shape, scale, orientation, x, y))
+    if shape.size and (shape.min() < 0 or shape.max() > 2): raise ValueError(f'shape classes must be 0, 1 or 2 ({SHAPES})')
+    M, W, ss = shape.size, size // 2, int(supersample)
+    out = np.zeros((M, size, size), bool)
+    cx, cy = size * (0.25 + 0.5 * x), size * (0.25 + 0.5 * y)          # continuous centre, pixel i covers [i, i+1)
+    left = np.clip(np.floor(cx).astype(np.int64) - W // 2, 0, size - W)
+    top = np.clip(np.floor(cy).astype(np.int64) - W // 2, 0, size - W)
+    sub = ((np.arange(W * ss) + 0.5) / ss).astype(np.float32)            # sample positions inside the window
+    win = np.arange(W)
+    for cls, inside_fn in enumerate(_INSIDE):
+        idx_all = np.flatnonzero(shape == cls)
+        for s0 in range(0, idx_all.size, batch):
+            idx = idx_all[s0:s0 + batch]
+            dx = (left[idx, None] - cx[idx, None]).astype(np.float32) + sub      # (m, W*ss) column offsets
+            dy = (top[idx, None] - cy[idx, None]).astype(np.float32) + sub       # (m, W*ss) row offsets
+            k = 1 / (scale[idx] * size)
+            cos, sin = (np.cos(orientation[idx]) * k)[:, None, None], (np.sin(orientation[idx]) * k)[:, None, None]
+            u = dx[:, None, :] * cos - dy[:, :, None] * sin                          # (m, W*ss, W*ss)
+            v = dx[:, None, :] * sin + dy[:, :, None] * cos
+            inside = inside_fn(u, v)
+            if ss > 1: inside = inside.reshape(-1, W, ss, W, ss).mean((2, 4)) >= 0.5
+            out[idx[:, None, None], top[idx, None, None] + win[None, :, None], left[idx, None, None] + win[None, None, :]] = inside
+    return out
+
+# %% ../nbs/00_data.ipynb #npz-01
+def _npy_header(f) -> tuple[tuple, np.dtype, bool]:
+    "`(shape, dtype, fortran_order)` of an open .npy stream, leaving it at the start of the data."
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read(f)
+    return shape, dtype, fortran
+
+class SpriteBank:
+    "Binary sprite frames looked up by `(shape, scale, orientation, x, y)` class indices (x = column)."
+    def __init__(self, packed: np.ndarray, lut: np.ndarray, size: int, source: str = ''):
+        self.packed, self.lut, self.size, self.source = packed, lut, size, source   # (R, size, size/8), (3,6,40,32,32)
+    def __len__(self): return len(self.packed)
+    def available(self) -> np.ndarray:
+        "Flat indices into `DSPRITES_GRID` of the latent combinations this bank has a frame for."
+        return np.flatnonzero(self.lut.ravel() >= 0)
+    def masks(self, shape, scale_idx, orient_idx, x_idx, y_idx) -> np.ndarray:
+        "(M, size, size) bool frames for M latent class tuples."
+        rows = self.lut[shape, scale_idx, orient_idx, x_idx, y_idx]
+        if np.any(rows < 0): raise ValueError(f'{self.source}: no sprite frame for some requested latent classes')
+        return np.unpackbits(self.packed[np.ravel(rows)], axis=-1, count=self.size).astype(bool)
+
+def load_dsprites_npz(path, progress: bool = False, chunk: int = 16384) -> SpriteBank:
+    "Read the official dSprites `.npz` sprite sheet (or any npz with its keys) into a bit-packed `SpriteBank`."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'dSprites sprite sheet not found: {path}')
+    try: z = zipfile.ZipFile(path)
+    except zipfile.BadZipFile: raise RecordError(path, None, None, 'not an .npz (zip) file') from None
+    with z:
+        names = set(z.namelist())
+        for key in ('imgs.npy', 'latents_classes.npy'):
+            if key not in names: raise RecordError(path, None, None, f'missing array {key[:-4]!r} (has {sorted(names)})')
+        with z.open('latents_classes.npy') as f: classes = np.lib.format.read_array(f)
+        with z.open('imgs.npy') as f:
+            shape, dtype, fortran = _npy_header(f)
+            if len(shape) != 3 or shape[1] != shape[2] or shape[1] % 8 or fortran or shape[0] != len(classes):
+                raise RecordError(path, None, None, f'imgs has shape {shape} (fortran={fortran}); expected (N, S, S) matching '
+                                  f'latents_classes {classes.shape}')
+            R, S = shape[0], shape[1]
+            packed = np.empty((R, S, S // 8), np.uint8)
+            centroids = np.empty((R, 2), np.float32)                  # (row, col) centroid of every frame
+            ramp = np.arange(S, dtype=np.float32)
+            with tqdm(total=R, disable=not progress, desc='dSprites frames', unit='img') as bar:
+                for r0 in range(0, R, chunk):
+                    n = min(chunk, R - r0)
+                    buf = f.read(n * S * S * dtype.itemsize)
+                    if len(buf) < n * S * S * dtype.itemsize: raise RecordError(path, None, None, 'imgs array is truncated')
+                    frames = np.frombuffer(buf, dtype).reshape(n, S, S) > 0
+                    packed[r0:r0 + n] = np.packbits(frames, axis=-1)
+                    area = np.maximum(frames.sum((1, 2)), 1).astype(np.float32)
+                    centroids[r0:r0 + n, 0] = frames.sum(2) @ ramp / area
+                    centroids[r0:r0 + n, 1] = frames.sum(1) @ ramp / area
+                    bar.update(n)
+    if classes.ndim != 2 or classes.shape[1] != 6: raise RecordError(path, None, None, f'latents_classes has shape {classes.shape}, expected (N, 6)')
+    shp, sc, ori, px, py = (classes[:, i].astype(np.int64) for i in range(1, 6))
+    for v, n, name in zip((shp, sc, ori, px, py), DSPRITES_GRID, ('shape', 'scale', 'orientation', 'posX', 'posY')):
+        if v.min() < 0 or v.max() >= n: raise RecordError(path, None, None, f'latent class {name} outside 0..{n - 1}')
+    # does posX move columns (as our x) or rows? compare how the centroids follow it
+    def corr(a, b): return 0.0 if a.std() == 0 or b.std() == 0 else float(np.corrcoef(a, b)[0, 1])
+    posx_is_column = abs(corr(px, centroids[:, 1])) >= abs(corr(px, centroids[:, 0]))
+    xi, yi = (px, py) if posx_is_column else (py, px)
+    lut = np.full(DSPRITES_GRID, -1, np.int64)
+    lut[shp, sc, ori, xi, yi] = np.arange(R)
+    return SpriteBank(packed, lut, S, str(path))
+
+# %% ../nbs/00_data.ipynb #gen-01
+_RNG_BLOCK = 250
+
+def _sample_scenes(seed: int, block: int, n: int, max_objects: int, available: np.ndarray | None) -> dict:
+    "Latent classes and colours of `n` scenes, from the RNG of `block`."
+    rng = np.random.default_rng([seed, block])
+    K, B = max_objects, _RNG_BLOCK                          # always draw a full block, then keep the first n scenes
+    num_objects = rng.integers(1, K + 1, B)                                     # (B,)
+    flat = rng.integers(0, np.prod(DSPRITES_GRID) if available is None else len(available), (B, K))
+    if available is not None: flat = available[flat]
+    background, colors = rng.integers(0, 256, (B, 3)).astype(np.uint8), rng.integers(0, 256, (B, K, 3)).astype(np.uint8)
+    return {'num_objects': num_objects[:n], 'latents': np.stack(np.unravel_index(flat[:n], DSPRITES_GRID), -1),  # (n, K, 5)
+            'background': background[:n], 'colors': colors[:n]}
+
+def compose_scenes(num_objects, latents, background, colors, sprite_fn: Callable) -> dict:
+    "Paint scenes in painter's order -> `{'images' (n,S,S,3) uint8, 'labels' (n,S,S) entity index, 'masks' (n,E,S,S) 0/255, latents...}`."
+    n, K = latents.shape[:2]; E = K + 1
+    present = np.arange(K)[None, :] < num_objects[:, None]                        # (n, K)
+    bi, ki = np.nonzero(present)                                                  # image and slot of every drawn sprite
+    lat = latents[bi, ki]                                                         # (M, 5) class indices
+    sprites = sprite_fn(lat[:, 0], lat[:, 1], lat[:, 2], lat[:, 3], lat[:, 4])    # (M, S, S) bool
+    S = sprites.shape[-1]
+    labels = np.zeros((n, S, S), np.uint8)
+    for k in range(K):                                                            # painter's order: slot k over slots < k
+        sel = ki == k
+        labels[bi[sel]] = np.where(sprites[sel], np.uint8(k + 1), labels[bi[sel]])
+    palette = np.concatenate([background[:, None], np.where(present[..., None], colors, 0)], 1).astype(np.uint8)  # (n, E, 3)
+    images = palette[np.arange(n)[:, None, None], labels]                         # (n, S, S, 3)
+    masks = (labels[:, None] == np.arange(E, dtype=np.uint8)[None, :, None, None]).astype(np.uint8) * np.uint8(255)
+    def per_entity(values):                                                       # (n, K) -> (n, E), zero for bg / empty
+        out = np.zeros((n, E), np.float32); out[:, 1:] = np.where(present, values, 0); return out
+    return {'images': images, 'labels': labels, 'masks': masks,
+            'x': per_entity(DSPRITES_POSITIONS[latents[..., 3]]), 'y': per_entity(DSPRITES_POSITIONS[latents[..., 4]]),
+            'shape': per_entity(latents[..., 0] + 1.0), 'scale': per_entity(DSPRITES_SCALES[latents[..., 1]]),
+            'orientation': per_entity(DSPRITES_ORIENTATIONS[latents[..., 2]]),
+            'color': palette.astype(np.float32) / 255, 'visibility': masks.any((2, 3)).astype(np.float32)}
+
+# %% ../nbs/00_data.ipynb #gen-02
+def procedural_sprite_fn(supersample: int = 1) -> Callable:
+    "Sprite source `(shape, scale_idx, orient_idx, x_idx, y_idx) -> (M, 64, 64) bool` using `render_sprites`."
+    def fn(shape, si, oi, xi, yi):
+        return render_sprites(shape, DSPRITES_SCALES[si], DSPRITES_ORIENTATIONS[oi], DSPRITES_POSITIONS[xi],
+                              DSPRITES_POSITIONS[yi], IMAGE_SIZE, supersample)
+    return fn
+
+def generate_colored_mdsprites(out, num: int, seed: int = 0, sprites_npz=None, max_objects: int = 4, progress: bool = True,
+                               chunk: int = 2000, overwrite: bool = False, supersample: int = 1) -> Path:
+    "Generate `num` ColoredMdSprites scenes (E = max_objects+1 entities) into the split folder `out`."
+    if num <= 0: raise ValueError(f'num must be > 0, got {num}')
+    if not 1 <= max_objects <= 254: raise ValueError(f'max_objects must be in 1..254, got {max_objects}')
+    bank = load_dsprites_npz(sprites_npz, progress=progress) if sprites_npz else None
+    if bank is not None and bank.size != IMAGE_SIZE: raise ValueError(f'{sprites_npz}: frames are {bank.size}px, expected {IMAGE_SIZE}')
+    sprite_fn = bank.masks if bank is not None else procedural_sprite_fn(supersample)
+    available = bank.available() if bank is not None else None
+    E = max_objects + 1
+    meta = {'variant': 'colored_on_colored' if E == 5 else f'colored_on_colored_E{E}', 'num_entities': E, 'channels': 3,
+            'num_images': num, 'image_size': IMAGE_SIZE, 'source': 'ColoredMdSprites', 'start_idx': 0, 'seed': seed,
+            'max_objects': max_objects, 'sprites': str(Path(sprites_npz).resolve()) if sprites_npz else f'procedural (supersample={supersample})',
+            'rng_block': _RNG_BLOCK, 'mask_values': [0, 255], 'created_by': 'generate_colored_mdsprites'}
+    blocks_per_chunk = max(1, -(-chunk // _RNG_BLOCK))
+    with _SplitWriter(out, split_arrays(num, E, 3), meta, overwrite) as arr, \
+         tqdm(total=num, disable=not progress, desc='ColoredMdSprites', unit='img') as bar:
+        for b0 in range(0, -(-num // _RNG_BLOCK), blocks_per_chunk):
+            parts = [_sample_scenes(seed, b, min(_RNG_BLOCK, num - b * _RNG_BLOCK), max_objects, available)
+                     for b in range(b0, min(b0 + blocks_per_chunk, -(-num // _RNG_BLOCK)))]
+            scenes = compose_scenes(*(np.concatenate([p[k] for p in parts]) for k in ('num_objects', 'latents', 'background', 'colors')), sprite_fn)
+            lo = b0 * _RNG_BLOCK; hi = lo + len(scenes['images'])
+            for k in arr: arr[k][lo:hi] = scenes[k]
+            bar.update(hi - lo)
+    return Path(out)
+
+# %% ../nbs/00_data.ipynb #gen-03
+def split_to_tfrecords(split_dir, path, compression: str | None = 'gzip', raw_bytes: bool = False,
+                       limit: int | None = None, progress: bool = False) -> Path:
+    "Write (the first `limit` images of) a split folder as a multi-dSprites TFRecord file in the official schema."
+    sp = load_split(split_dir)
+    C = int(sp['meta'].get('channels', 3))
+    n = len(sp['images']) if limit is None else min(limit, len(sp['images']))
+    with TFRecordWriter(path, compression) as w:
+        for i in tqdm(range(n), disable=not progress, desc='write tfrecords', unit='rec'):
+            sample = {'image': sp['images'][i][..., :C], 'mask': sp['masks'][i], **{k: sp[k][i] for k in LATENT_KEYS}}
+            w.write(encode_multi_dsprites(sample, raw_bytes))
+    return Path(path)
+
+# %% ../nbs/00_data.ipynb #ds-01
+def _npy_file_header(path: Path) -> tuple[tuple, np.dtype]:
+    if not path.is_file(): raise FileNotFoundError(f'{path} not found')
+    try:
+        with open(path, 'rb') as f: shape, dtype, _ = _npy_header(f)
+    except ValueError as e: raise ValueError(f'{path} is not a valid .npy file: {e}') from None
+    return shape, dtype
+
+class MultiDSprites(Dataset):
+    "Multi-dSprites split folder -> `{'image' (3,H,W) float32, 'masks' (E,H,W), 'index' int}`."
+    def __init__(self, path, split: str | None = None, rescale: bool = False, mask_dtype: torch.dtype = torch.float32):
+        self.root = Path(path) / split if split else Path(path)
+        self.rescale, self.mask_dtype = rescale, mask_dtype
+        if not self.root.is_dir():
+            raise FileNotFoundError(f'multi-dSprites split not found: {self.root} (make one with convert_tfrecords / '
+                                    f'slotnb_convert or generate_colored_mdsprites / slotnb_generate)')
+        ishape, idtype = _npy_file_header(self.root / 'images.npy')
+        mshape, mdtype = _npy_file_header(self.root / 'masks.npy')
+        if len(ishape) != 4 or ishape[3] != 3 or idtype != np.uint8:
+            raise ValueError(f'{self.root / "images.npy"}: shape {ishape} dtype {idtype}, expected (N, H, W, 3) uint8')
+        if len(mshape) != 4 or mshape[0] != ishape[0] or mshape[2:] != ishape[1:3] or mdtype not in (np.uint8, np.bool_):
+            raise ValueError(f'{self.root / "masks.npy"}: shape {mshape} dtype {mdtype}, expected '
+                             f'({ishape[0]}, E, {ishape[1]}, {ishape[2]}) uint8 or bool')
+        self.num_images, self.num_entities, self.resolution = ishape[0], mshape[1], tuple(ishape[1:3])
+        self._arrays = None
+    def __len__(self): return self.num_images
+    def _open(self):
+        if self._arrays is None:
+            self._arrays = tuple(np.load(self.root / f'{k}.npy', mmap_mode='r') for k in ('images', 'masks'))
+        return self._arrays
+    def __getstate__(self): return {**self.__dict__, '_arrays': None}     # workers re-map the files themselves
+    def __getitem__(self, index):
+        i = int(index)
+        if i < 0: i += self.num_images
+        if not 0 <= i < self.num_images:
+            raise IndexError(f'index {index} out of range for {self.num_images} images in {self.root}')
+        images, masks = self._open()
+        image = torch.from_numpy(np.array(images[i])).permute(2, 0, 1).float().div_(255)   # (3, H, W)
+        if self.rescale: image = image.mul_(2).sub_(1)
+        return {'image': image, 'masks': torch.from_numpy(np.array(masks[i]) > 0).to(self.mask_dtype), 'index': i}
+
+def fg_masks(masks):
+    "Drop the background entity (index 0 of the entity axis): `(..., E, H, W) -> (..., E-1, H, W)`."
+    return masks[..., 1:, :, :]
+
+# %% ../nbs/00_data.ipynb #pic-01
+def _as_hwc_float(images) -> np.ndarray:
+    "(N,H,W,3) uint8 / (N,3,H,W) float in [0,1] or [-1,1] (numpy or torch) -> (N,H,W,3) float in [0,1]."
+    a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    if a.ndim != 4: raise ValueError(f'images must be (N, H, W, 3) or (N, 3, H, W), got shape {a.shape}')
+    if a.shape[-1] not in (1, 3) and a.shape[1] in (1, 3): a = a.transpose(0, 2, 3, 1)
+    if a.dtype == np.uint8: a = a / 255.0
+    elif a.min() < 0: a = (a + 1) / 2
+    a = np.clip(a.astype(np.float32), 0, 1)
+    return np.repeat(a, 3, -1) if a.shape[-1] == 1 else a
+
+def segmentation_colors(num_entities: int) -> np.ndarray:
+    "(E, 3) RGB colours in [0, 1] for entity labels; entity 0 (background) dark gray."
+    import matplotlib
+    cmap = matplotlib.colormaps['tab10' if num_entities <= 11 else 'tab20']
+    cols = [cmap(i % cmap.N)[:3] for i in range(max(num_entities - 1, 0))]
+    return np.array([(0.15, 0.15, 0.15), *cols], np.float32)
+
+def sample_grid(images, masks=None, n: int = 16, ncols: int = 8, title: str | None = None) -> Figure:
+    "Figure with the first `n` images (and their entity segmentations, from masks (N,E,H,W), below each)."
+    imgs = _as_hwc_float(images[:n])
+    n = len(imgs)
+    if n == 0: raise ValueError('sample_grid: no images to show')
+    seg = None
+    if masks is not None:
+        m = masks[:n].detach().cpu().numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks[:n])
+        if m.ndim != 4 or len(m) != n or m.shape[2:] != imgs.shape[1:3]:
+            raise ValueError(f'masks must be (N, E, H, W) matching images {imgs.shape}, got {m.shape}')
+        seg = segmentation_colors(m.shape[1])[m.argmax(1)]                       # (n, H, W, 3)
+    ncols = min(ncols, n); nrows = -(-n // ncols)
+    rows_per = 1 if seg is None else 2
+    fig = Figure(figsize=(1.2 * ncols, 1.2 * nrows * rows_per + (0.3 if title else 0)), dpi=100)
+    FigureCanvasAgg(fig)
+    axes = np.atleast_2d(fig.subplots(nrows * rows_per, ncols, squeeze=False))
+    for ax in axes.ravel(): ax.set_axis_off()
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        axes[r * rows_per, c].imshow(imgs[i], interpolation='nearest')
+        if seg is not None: axes[r * rows_per + 1, c].imshow(seg[i], interpolation='nearest')
+    if title: fig.suptitle(title, fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 if not title else 0.93, wspace=0.05, hspace=0.05)
+    return fig
+
+def save_sample_grid(split_dir, png_path, n: int = 16, ncols: int = 8) -> Path:
+    "Save a grid of the first `n` images of a split folder and their segmentations to `png_path`."
+    split_dir, png_path = Path(split_dir), Path(png_path)
+    if not split_dir.is_dir(): raise FileNotFoundError(f'split directory not found: {split_dir}')
+    images = np.load(split_dir / 'images.npy', mmap_mode='r') if (split_dir / 'images.npy').is_file() else None
+    if images is None: raise FileNotFoundError(f'{split_dir / "images.npy"} not found')
+    masks = np.load(split_dir / 'masks.npy', mmap_mode='r') if (split_dir / 'masks.npy').is_file() else None
+    n = min(n, len(images))
+    fig = sample_grid(np.asarray(images[:n]), None if masks is None else np.asarray(masks[:n]), n, ncols,
+                      title=f'{split_dir.name}: {n} of {len(images)} images' + ('' if masks is None else ' (below: masks)'))
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png_path, dpi=100)
+    return png_path
