@@ -142,11 +142,11 @@ class SlotConfig:
         if 'encoder_strides' in d: d['encoder_strides'] = tuple(d['encoder_strides'])
         return cls(**d)
 
-# %% ../nbs/06_models.ipynb #ac4af4ab
+# %% ../nbs/06_models.ipynb #56af6b5c
 PRESETS = {
-    'cpu': dict(dataset='synthetic', num_slots=5, hid_dim=64, encoder_strides=(2, 2, 1, 1), decoder_type='adaptive',
-                decoder_init_size=8, decoder_channels=32, batch_size=32, learning_rate=6e-4, warmup_steps=500,
-                decay_steps=10000, num_train_steps=3000, store_freq=500, vis_freq=500, num_workers=0),
+    'cpu': dict(dataset='synthetic', num_slots=5, hid_dim=32, encoder_strides=(2, 2, 1, 1), decoder_type='adaptive',
+                decoder_init_size=8, decoder_channels=32, batch_size=16, learning_rate=4e-4, warmup_steps=500,
+                decay_steps=20000, num_train_steps=2000, store_freq=250, vis_freq=250, num_workers=0),
     'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
                   decay_steps=100000, num_train_steps=500000, store_freq=10000, vis_freq=1000),
 }

@@ -190,7 +190,7 @@ class ScalarLog:
     def close(self):
         if self.tb is not None: self.tb.close()
 
-# %% ../nbs/07_training.ipynb #471355b2
+# %% ../nbs/07_training.ipynb #78b6e255
 class NonFiniteLoss(FloatingPointError):
     "Raised when the loss is NaN/Inf; the message names the step and the last good checkpoint."
 
@@ -278,7 +278,8 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                     dt = time.time() - t0
                     scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
                     scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9),
-                                slot_mu_mean=model.slot_attention.slots_mu.mean(), slot_log_sigma_mean=model.slot_attention.slots_log_sigma.mean())
+                                slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
+                                slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
                     log.log(step, scal)
                     bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{scal["img_per_s"]:.1f}')
                 window, seen, t0 = [], 0, time.time()
