@@ -15,9 +15,6 @@ __all__ = ['build_grid', 'SoftPositionEmbed', 'conv_out_size', 'CNNEncoder', 'Se
 # %% ../nbs/01_encoders.ipynb #ac98fd80
 import torch
 from torch import nn
-import timm
-from timm.layers import resample_abs_pos_embed
-from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from safetensors.torch import load_file as load_safetensors
 
 # %% ../nbs/01_encoders.ipynb #36976ae0
@@ -125,6 +122,7 @@ def load_vit_weights(model: nn.Module, path, which: str = 'teacher', trusted: bo
     sd = {k: v for k, v in sd.items() if k in own or not k.startswith(_EXTRA_KEYS)}
     if 'pos_embed' in sd and 'pos_embed' in own and sd['pos_embed'].shape[::2] == own['pos_embed'].shape[::2] \
             and sd['pos_embed'].shape[1] != own['pos_embed'].shape[1]:  # same width, other token grid: resample
+        from timm.layers import resample_abs_pos_embed  # timm is imported lazily: importing it costs seconds
         n_prefix = 0 if getattr(model, 'no_embed_class', False) else model.num_prefix_tokens
         sd['pos_embed'] = resample_abs_pos_embed(sd['pos_embed'], new_size=list(model.patch_embed.grid_size),
                                                  num_prefix_tokens=n_prefix)
@@ -146,6 +144,8 @@ class ViTFeatureExtractor(nn.Module):
     def __init__(self, model_name: str = 'vit_base_patch16_224.dino', weights: str | Path | None = None,
                  img_size: int = 224, normalize: bool = True, **timm_kwargs):
         super().__init__()
+        import timm  # lazily: only feature extraction needs it
+        from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
         if not timm.is_model(model_name): raise ValueError(f"unknown timm model '{model_name}' (see timm.list_models('vit*'))")
         self.model_name, self.normalize = model_name, normalize
         kwargs = dict(num_classes=0, img_size=img_size, dynamic_img_size=True) | timm_kwargs
