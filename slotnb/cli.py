@@ -9,13 +9,14 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'DASHED', 'run_main', 'convert_main', 'generate_main', 'config_parser', 'config_from_args',
-           'train_main', 'eval_main', 'demo_main']
+           'train_main', 'eval_main', 'embed_main', 'demo_main']
 
-# %% ../nbs/90_cli.ipynb #715f0420
+# %% ../nbs/90_cli.ipynb #870f94ed
 from .data import convert_tfrecords, generate_colored_mdsprites, save_sample_grid, RecordError
 from .models import SlotConfig, apply_preset, PRESETS
 from .training import train, NonFiniteLoss
 from .evaluation import evaluate_checkpoint
+from .features import embed_split, build_coco_dataset, evaluate_coco_checkpoint
 
 # %% ../nbs/90_cli.ipynb #5cca4fe7
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, RecordError, NonFiniteLoss, KeyError)
@@ -63,7 +64,7 @@ def _generate(argv=None):
 def convert_main(argv=None): sys.exit(run_main('slotnb_convert', _convert, argv))
 def generate_main(argv=None): sys.exit(run_main('slotnb_generate', _generate, argv))
 
-# %% ../nbs/90_cli.ipynb #98cc51d7
+# %% ../nbs/90_cli.ipynb #15b301f6
 # the original spells these with dashes; every other flag with underscores
 DASHED = {'cov_div_sq', 'slot_cov', 'info_nce', 'info_nce_weight', 'info_nce_warmup', 'cov_warmup', 'bce_loss', 'identity_proj',
           'dataset_rescale', 'dinosaur', 'coco_mask_dynamic', 'proj_layernorm', 'grad_clip', 'dinosaur_downsample',
@@ -98,12 +99,14 @@ def config_from_args(argv=None, prog='slotnb_train') -> SlotConfig:
 def _train(argv=None):
     cfg = config_from_args(argv)
     t0 = time.time()
-    res = train(cfg)
+    # COCO runs read a ViT feature store (slotnb_embed); the image datasets are built inside `train`
+    dataset = build_coco_dataset(cfg, cfg.coco_split, 'train') if cfg.dataset == 'coco' or cfg.mode != 'image' else None
+    res = train(cfg, dataset)
     print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; logs in {res['run_dir']}")
 
 def train_main(argv=None): sys.exit(run_main('slotnb_train', _train, argv))
 
-# %% ../nbs/90_cli.ipynb #1c22a91b
+# %% ../nbs/90_cli.ipynb #51386d2e
 def _eval(argv=None):
     p = argparse.ArgumentParser('slotnb_eval', description='Deterministic FG-ARI / mBO of a slotnb checkpoint.')
     p.add_argument('--checkpoint', required=True)
@@ -114,20 +117,62 @@ def _eval(argv=None):
     p.add_argument('--out', default=None, help='write results as JSON here')
     p.add_argument('--visualize', '--visualize-mask', '--visualize-recon', dest='pictures', default=None, nargs='?', const='auto',
                    help='save a picture of the first images (optional path)')
+    p.add_argument('--embed_path', '--embed-path', default=None, help='COCO feature store to evaluate on (ViT-token models)')
     p.add_argument('--device', default='cpu')
     a = p.parse_args(argv)
     pics = a.pictures
     if pics == 'auto': pics = str(Path(a.out).with_suffix('.png')) if a.out else 'eval_masks.png'
-    r = evaluate_checkpoint(a.checkpoint, split=a.split, seeds=tuple(a.seeds), batch_size=a.batch_size, out=a.out,
-                            pictures=pics, dataset_path=a.dataset_path, device=a.device)
-    print(f"FG-ARI {100 * r['fg_ari']:.2f} ± {100 * r['fg_ari_std']:.2f} (x100, {len(r['seeds'])} seeds), "
-          f"mBO {100 * r['mbo']:.2f}, {r['n_images']} images, {r['n_undefined']} undefined")
+    from slotnb.training import load_checkpoint
+    if SlotConfig.from_dict(load_checkpoint(a.checkpoint)['config']).mode != 'image':   # ViT-token model: COCO evaluation
+        r = evaluate_coco_checkpoint(a.checkpoint, split='val' if a.split == 'test' else a.split, seeds=tuple(a.seeds),
+                                     batch_size=a.batch_size, out=a.out, dataset_path=a.dataset_path, embed_path=a.embed_path,
+                                     device=a.device)
+        pics = None
+    else:
+        r = evaluate_checkpoint(a.checkpoint, split=a.split, seeds=tuple(a.seeds), batch_size=a.batch_size, out=a.out,
+                                pictures=pics, dataset_path=a.dataset_path, device=a.device)
+    print(f"FG-ARI {100 * r['fg_ari']:.2f} ± {100 * r['fg_ari_std']:.2f} (x100, {len(a.seeds)} seeds), "
+          f"mBO {100 * r['mbo']:.2f}, {r.get('n_images', '?')} images, {r.get('n_undefined', 0)} undefined")
     if a.out: print(f'results: {a.out}')
     if pics: print(f'picture: {pics}')
 
 def eval_main(argv=None): sys.exit(run_main('slotnb_eval', _eval, argv))
 
-# %% ../nbs/90_cli.ipynb #94e571fe
+# %% ../nbs/90_cli.ipynb #4a6aa53d
+def _embed(argv=None):
+    p = argparse.ArgumentParser('slotnb_embed', description='Embed a COCO 2017 split with a frozen ViT into one resumable '
+                                'memory-mapped feature store (the original experiments.py).')
+    p.add_argument('--dataset_path', '--dataset-path', required=True, help='COCO root: annotations/instances_{split}2017.json + {split}2017/')
+    p.add_argument('--split', default='train', choices=['train', 'val'])
+    p.add_argument('--output_dir', '--output-dir', required=True, help='store folder (features.npy, index.json, progress.json); '
+                   'a killed run continues here when called again with the same flags')
+    p.add_argument('--batch_size', '--batch-size', type=int, default=16)
+    p.add_argument('--num_workers', '--num-workers', type=int, default=4)
+    p.add_argument('--model', default='vit_base_patch16_224.dino', help='timm model name')
+    p.add_argument('--weights', default=None, help="DINO/timm checkpoint path, 'hub' (timm download) or 'random' (untrained; smoke runs)")
+    p.add_argument('--dtype', default='float16', choices=['float16', 'float32'])
+    p.add_argument('--protocol', default='original', choices=['original', 'dinosaur'],
+                   help='original: 224x224 squash (the paper\'s code); dinosaur: short side 224 + centre crop (DINOSAUR/OCLF)')
+    p.add_argument('--no-normalize', '--no_normalize', dest='normalize', action='store_false',
+                   help='feed raw [0,1] pixels as the original did (default: ImageNet mean/std, what DINO expects)')
+    p.add_argument('--annotations', default='instances', choices=['instances', 'panoptic'])
+    p.add_argument('--empty', default='skip', choices=['skip', 'keep'], help='images without a non-crowd instance')
+    p.add_argument('--limit', type=int, default=None, help='embed only the first N images (sorted ids)')
+    p.add_argument('--device', default=None, help='default: cuda, else mps, else cpu')
+    p.add_argument('--no-progress', action='store_true')
+    a = p.parse_args(argv)
+    if a.weights is None:
+        print('slotnb_embed: note: no --weights given, using a randomly initialised ViT (give a DINO checkpoint or --weights hub '
+              'for real features)', file=sys.stderr)
+    r = embed_split(a.dataset_path, a.split, a.output_dir, model_name=a.model, weights=a.weights, batch_size=a.batch_size,
+                    num_workers=a.num_workers, dtype=a.dtype, protocol=a.protocol, device=a.device, progress=not a.no_progress,
+                    normalize=a.normalize, annotations=a.annotations, empty=a.empty, limit=a.limit)
+    print(f"store {r['path']}: {r['n_images']} images, features {tuple(r['shape'])} {r['dtype']}, "
+          f"{r.get('n_empty_skipped', 0)} images without a non-crowd instance skipped")
+
+def embed_main(argv=None): sys.exit(run_main('slotnb_embed', _embed, argv))
+
+# %% ../nbs/90_cli.ipynb #3a64df31
 def _demo(argv=None):
     p = argparse.ArgumentParser('slotnb_demo', description='CPU demo: generate data, train Slot Attention, evaluate FG-ARI.')
     p.add_argument('--out', default='demo_out')
@@ -138,8 +183,8 @@ def _demo(argv=None):
     a = p.parse_args(argv)
     out = Path(a.out)
     t0 = time.time()
-    cfg = apply_preset(SlotConfig(), 'cpu', model_dir=str(out / 'run'), dataset_path=str(out / 'data'), num_train_steps=a.steps,
-                       synthetic_train=a.train_images, seed=a.seed, resume=a.resume)
+    cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
+                       num_train_steps=a.steps, synthetic_train=a.train_images, seed=a.seed, resume=a.resume)
     from slotnb.training import build_dataset
     build_dataset(cfg, 'train'); build_dataset(cfg, 'test')
     print(f"data: {out / 'data'}  sample grid: {save_sample_grid(out / 'data' / 'train', out / 'samples.png')}")

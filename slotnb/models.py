@@ -22,7 +22,7 @@ from .slot_attention import SlotAttention
 from .regularizers import CovLoss, CosineLoss
 from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder
 
-# %% ../nbs/06_models.ipynb #a376f85a
+# %% ../nbs/06_models.ipynb #8c894630
 DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
 DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed')
 
@@ -92,6 +92,7 @@ class SlotConfig:
     synthetic_train: int = 10000        # images generated for `dataset='synthetic'`
     synthetic_test: int = 320
     resume: bool = False
+    coco_split: str = 'train'           # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
     log_every: int = 10
 
     @property
