@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['DATASETS', 'DECODER_TYPES', 'PRESETS', 'SlotConfig', 'apply_preset', 'SlotOutput', 'SlotModel', 'build_encoder',
-           'build_decoder', 'build_model', 'build_regularizer']
+           'build_decoder', 'build_model', 'build_regularizer', 'original_key_map', 'load_original_checkpoint']
 
 # %% ../nbs/06_models.ipynb #3be48166
 import torch
@@ -227,3 +227,50 @@ def build_regularizer(cfg: SlotConfig) -> nn.Module | None:
     return CovLoss(cfg.hid_dim, proj_dim=cfg.proj_dim, norm=norm, identity=cfg.identity_proj, num_slots=cfg.num_slots,
                    std_target=cfg.std_target, proj_weight=cfg.proj_weight, var_weight=cfg.var_weight,
                    cov_weight=cfg.cov_weight, cov_div_sq=cfg.cov_div_sq, slot_cov=cfg.slot_cov, cov_warmup=cfg.cov_warmup)
+
+# %% ../nbs/06_models.ipynb #eeadc5f1
+def original_key_map(cfg: SlotConfig) -> dict[str, str]:
+    "Prefix renames original → slotnb for `cfg`'s mode (applied longest prefix first)."
+    m = {'encoder_layer_norm.': 'encoder.1.0.', 'fc1.': 'encoder.1.1.', 'fc2.': 'encoder.1.3.',
+         'slot_attention.fc1.': 'slot_attention.mlp.0.', 'slot_attention.fc2.': 'slot_attention.mlp.2.',
+         'slot_attention.norm_input.': 'slot_attention.norm_inputs.', 'slot_attention.norm_pre_ff.': 'slot_attention.norm_mlp.',
+         'slot_attention.': 'slot_attention.', 'projection_head.projector.': 'regularizer.head.net.'}
+    if cfg.mode == 'image':
+        m |= {f'encoder_cnn.conv{i}.': f'encoder.0.convs.{2 * (i - 1)}.' for i in range(1, 5)}
+        m |= {'encoder_cnn.encoder_pos.embedding.': 'encoder.0.pos.proj.'}
+    else:
+        m |= {'encoder_ln0.': 'encoder.0.0.', 'fc0.': 'encoder.0.1.'}
+    if cfg.mode == 'dinosaur_emb':
+        m |= {'decoder_mlp.decoder_pos.weight': 'decoder.pos_table', 'decoder_mlp.mlp.': 'decoder.mlp.'}
+    else:
+        m |= {f'decoder_cnn.conv{i}.': f'decoder.convs.{2 * (i - 1)}.' for i in range(1, 7)}
+        m |= {'decoder_cnn.decoder_pos.embedding.': 'decoder.pos_embed.proj.', 'decoder_cnn.proj.': 'decoder.mlp.',
+              'decoder_cnn.conv.': 'decoder.convs.'}
+    return m
+
+def load_original_checkpoint(ckpt, cfg: SlotConfig) -> tuple[SlotModel, nn.Module | None]:
+    "(model, regulariser) for `cfg` with the weights of an original-code checkpoint (path, or its dict / state dict)."
+    if not isinstance(ckpt, dict):
+        ckpt = torch.load(ckpt, map_location='cpu', weights_only=False)
+    sd = ckpt.get('model_state_dict', ckpt)
+    model, reg = build_model(cfg), build_regularizer(cfg)
+    ours = {f'model.{k}' if not k.startswith('regularizer.') else k: v for k, v in
+            [*model.state_dict().items(), *((f'regularizer.{k}', v) for k, v in (reg.state_dict() if reg else {}).items())]}
+    rules = sorted(original_key_map(cfg).items(), key=lambda kv: -len(kv[0]))
+    new, unused = {}, []
+    for k, v in sd.items():
+        src = next((a for a, _ in rules if k.startswith(a)), None)
+        name = None if src is None else dict(rules)[src] + k[len(src):]
+        name = None if name is None else (name if name.startswith('regularizer.') else f'model.{name}')
+        if name not in ours: unused.append(k); continue
+        if v.shape != ours[name].shape:
+            if v.numel() != ours[name].numel(): raise ValueError(f'{k}: shape {tuple(v.shape)} does not fit {name} {tuple(ours[name].shape)}')
+            v = v.reshape(ours[name].shape)          # Linear (O, I) → 1×1 conv (O, I, 1, 1)
+        new[name] = v
+    missing = sorted(set(ours) - set(new))
+    if unused or missing:
+        raise ValueError(f'checkpoint does not match the {cfg.mode} configuration: {len(unused)} unused keys {unused[:6]}, '
+                         f'{len(missing)} parameters not filled {missing[:6]} (check --num_slots/--hid_dim/--decoder_type/--base)')
+    model.load_state_dict({k[6:]: v for k, v in new.items() if k.startswith('model.')})
+    if reg is not None: reg.load_state_dict({k[12:]: v for k, v in new.items() if k.startswith('regularizer.')})
+    return model, reg
