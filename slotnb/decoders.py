@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'conv_stack', 'pixel_mlp', 'num_doublings',
+__all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTranspose2d', 'conv_stack', 'pixel_mlp',
+           'num_doublings', 'tap_validity', 'fast_broadcast_supported', 'broadcast_plan', 'broadcast_conv',
            'SpatialBroadcastDecoder', 'MDSpritesDecoder', 'AdaptiveDecoder', 'COCOAdaptiveDecoder', 'COCOFixedDecoder',
            'MLPFeatureDecoder']
 
@@ -49,21 +50,31 @@ def _check_slots(slots, dim: int, who: str):
     return slots.shape
 
 # %% ../nbs/04_decoders.ipynb #3cb1543d
-def _deconv(cin: int, cout: int, kernel: int, stride: int = 1) -> nn.ConvTranspose2d:
-    "Transposed conv that keeps the size (stride 1) or exactly doubles it (stride 2)."
+class SameConvTranspose2d(nn.ConvTranspose2d):
+    """A stride-1 `nn.ConvTranspose2d` (same parameters, same state dict) evaluated as the equivalent `conv2d`: flipped,
+    transposed kernel, padding k−1−p. The same sums of the same products; oneDNN's forward convolution is faster on CPUs."""
+    def forward(self, x, output_size=None):
+        if self.stride != (1, 1) or self.output_padding != (0, 0) or self.groups != 1 or self.padding_mode != 'zeros' or output_size is not None:
+            return super().forward(x, output_size)
+        pad = tuple(d * (k - 1) - p for k, p, d in zip(self.kernel_size, self.padding, self.dilation))
+        return nn.functional.conv2d(x, self.weight.flip(2, 3).transpose(0, 1), self.bias, padding=pad, dilation=self.dilation)
+
+def _deconv(cin: int, cout: int, kernel: int, stride: int = 1, as_conv: bool = True) -> nn.ConvTranspose2d:
+    "Transposed conv that keeps the size (stride 1) or exactly doubles it (stride 2); stride 1 as `SameConvTranspose2d` if `as_conv`."
+    if stride == 1 and as_conv: return SameConvTranspose2d(cin, cout, kernel, padding=kernel // 2)
     return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=kernel // 2, output_padding=stride - 1)
 
 def conv_stack(in_ch: int, hidden: int, out_ch: int, n_double: int, n_same: int) -> nn.Sequential:
     "`n_double` 5×5 stride-2 doublers and `n_same` 5×5 stride-1 layers (each + ReLU), then a 3×3 to `out_ch`."
     layers, c = [], in_ch
     for stride in [2] * n_double + [1] * n_same:
-        layers += [_deconv(c, hidden, 5, stride), nn.ReLU()]
+        layers += [_deconv(c, hidden, 5, stride), nn.ReLU(inplace=True)]   # in place: saves a full-size copy per layer
         c = hidden
-    return nn.Sequential(*layers, _deconv(c, out_ch, 3))
+    return nn.Sequential(*layers, _deconv(c, out_ch, 3, as_conv=False))   # few output channels: the transposed kernel is faster there
 
 def pixel_mlp(dim: int, hid_dim: int) -> nn.Sequential:
     "Per-pixel MLP D → Dd → Dd → Dd (ReLU between, none at the end) as 1×1 convs on `(B', D, H, W)`."
-    return nn.Sequential(nn.Conv2d(dim, hid_dim, 1), nn.ReLU(), nn.Conv2d(hid_dim, hid_dim, 1), nn.ReLU(),
+    return nn.Sequential(nn.Conv2d(dim, hid_dim, 1), nn.ReLU(inplace=True), nn.Conv2d(hid_dim, hid_dim, 1), nn.ReLU(inplace=True),
                          nn.Conv2d(hid_dim, hid_dim, 1))
 
 def num_doublings(init_size: int, out_size: int, who: str = 'decoder') -> int:
@@ -75,54 +86,123 @@ def num_doublings(init_size: int, out_size: int, who: str = 'decoder') -> int:
                          f"(sizes reachable: {[init_size * 2 ** i for i in range(5)]}...); change the decoder init size or the image size")
     return n
 
+# %% ../nbs/04_decoders.ipynb #fastbc01
+def tap_validity(out_size: int, in_size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                 transposed: bool = False) -> torch.Tensor:
+    "`(out_size, kernel)` 0/1 matrix: does kernel tap u read a real input cell (not padding) at output position i?"
+    i, u = torch.arange(out_size)[:, None], torch.arange(kernel)[None, :]
+    if transposed:                       # out[i] += in[m]·w[u] for i = m·stride − padding + u·dilation
+        num = i + padding - u * dilation
+        m = torch.div(num, stride, rounding_mode='floor')
+        ok = (num % stride == 0) & (m >= 0) & (m < in_size)
+    else:                                # out[i] += in[i·stride − padding + u·dilation]·w[u]
+        m = i * stride - padding + u * dilation
+        ok = (m >= 0) & (m < in_size)
+    return ok.float()
+
+def _conv_out_size(layer, axis: int, size: int) -> int:
+    k, s, p, d = layer.kernel_size[axis], layer.stride[axis], layer.padding[axis], layer.dilation[axis]
+    if isinstance(layer, nn.ConvTranspose2d): return (size - 1) * s - 2 * p + d * (k - 1) + layer.output_padding[axis] + 1
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+def fast_broadcast_supported(layer) -> bool:
+    "Whether `broadcast_conv` can evaluate `layer`: a plain Conv2d/ConvTranspose2d (groups 1, zero padding given as numbers)."
+    return (type(layer) in (nn.Conv2d, nn.ConvTranspose2d, SameConvTranspose2d) and layer.groups == 1 and layer.padding_mode == 'zeros'
+            and isinstance(layer.padding, tuple))
+
+def broadcast_plan(layer, in_size: tuple[int, int]) -> tuple[torch.Tensor, ...]:
+    """For `layer` applied to an `in_size` map: `(row_taps (nr, kh), row_onehot (H, nr), col_taps (nc, kw), col_onehot (W, nc))`,
+    the distinct tap-validity patterns of the output rows/columns and which pattern each row/column has."""
+    if not fast_broadcast_supported(layer): raise ValueError(f'broadcast_plan: {layer} is not a plain Conv2d/ConvTranspose2d with numeric zero padding and groups=1')
+    plan = []
+    for axis in (0, 1):
+        valid = tap_validity(_conv_out_size(layer, axis, in_size[axis]), in_size[axis], layer.kernel_size[axis], layer.stride[axis],
+                             layer.padding[axis], layer.dilation[axis], transposed=isinstance(layer, nn.ConvTranspose2d))
+        taps, which = torch.unique(valid, dim=0, return_inverse=True)        # (n, k), (L,)
+        plan += [taps, nn.functional.one_hot(which, len(taps)).float()]      # (n, k), (L, n)
+    return tuple(plan)
+
+def broadcast_conv(slots, pos, layer, plan) -> torch.Tensor:
+    """`layer(broadcast(slots) + pos)` without building the broadcast: slots `(N, D)`, pos `(D, h, w)` → `(N, C, H, W)`.
+    `plan` = `broadcast_plan(layer, (h, w))`."""
+    row_taps, row_onehot, col_taps, col_onehot = (t.to(slots.dtype) for t in plan)
+    if isinstance(layer, nn.ConvTranspose2d): pattern = 'au,bv,dcuv->dabc'   # weight (D, C, kh, kw)
+    else: pattern = 'au,bv,cduv->dabc'                                       # weight (C, D, kh, kw)
+    W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))    # (D, nr, nc, C): tap sums per class
+    D = W_class.shape[0]
+    per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])         # (N, nr, nc, C)
+    spread = torch.einsum('nabc,ia,jb->ncij', per_class, row_onehot, col_onehot)        # (N, C, H, W)
+    return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (out of place: spread is a view)
+
 # %% ../nbs/04_decoders.ipynb #d50651ab
 class SpatialBroadcastDecoder(nn.Module):
-    "Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels, composite."
+    """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels, composite.
+    `fast=True` evaluates the first linear layer with `broadcast_conv` (same result and parameters, much less work)."""
     def __init__(self, dim: int, broadcast_resolution: tuple[int, int], convs: nn.Module, resolution: tuple[int, int],
-                 mlp: nn.Module | None = None, out_channels: int = 3):
+                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True):
         super().__init__()
-        self.dim, self.out_channels = dim, out_channels
+        self.dim, self.out_channels, self.fast = dim, out_channels, fast
         self.broadcast_resolution, self.resolution = tuple(broadcast_resolution), tuple(resolution)
         self.pos_embed = SoftPositionEmbed(dim, self.broadcast_resolution)
         self.mlp = nn.Identity() if mlp is None else mlp
         self.convs = convs
+        first = self._first_and_rest()
+        if first is not None:   # constant index tensors, not parameters: not in the state dict
+            for name, t in zip(('row_taps', 'row_onehot', 'col_taps', 'col_onehot'), broadcast_plan(first[0], self.broadcast_resolution)):
+                self.register_buffer(f'_plan_{name}', t, persistent=False)
+
+    def _first_and_rest(self):
+        "(first linear layer on the broadcast grid, the modules after it), or None when the shortcut does not apply."
+        if isinstance(self.mlp, nn.Identity): seq = list(self.convs) if isinstance(self.convs, nn.Sequential) else None
+        elif isinstance(self.mlp, nn.Sequential) and isinstance(self.convs, nn.Sequential): seq = list(self.mlp) + list(self.convs)
+        else: seq = None
+        if not seq or not fast_broadcast_supported(seq[0]) or seq[0].in_channels != self.dim: return None
+        return seq[0], seq[1:]
 
     def forward(self, slots) -> DecoderOutput:  # slots (B, K, D)
-        B, K, _ = _check_slots(slots, self.dim, type(self).__name__)
-        grid = self.pos_embed(spatial_broadcast(slots, self.broadcast_resolution))   # (B·K, D, h, w)
-        out = self.convs(self.mlp(grid)).unflatten(0, (B, K))                       # (B, K, C+1, H, W)
-        values, alpha_logits = out[:, :, :-1], out[:, :, -1]                        # (B, K, C, H, W), (B, K, H, W)
-        recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)         # (B, C, H, W), (B, K, H, W)
+        B, K, D = _check_slots(slots, self.dim, type(self).__name__)
+        first = self._first_and_rest() if self.fast else None
+        if first is not None:
+            layer, rest = first
+            plan = (self._plan_row_taps, self._plan_row_onehot, self._plan_col_taps, self._plan_col_onehot)
+            h = broadcast_conv(slots.reshape(B * K, D), self.pos_embed.embedding(), layer, plan)   # (B·K, C', h', w')
+            for m in rest: h = m(h)
+        else:
+            grid = self.pos_embed(spatial_broadcast(slots, self.broadcast_resolution))   # (B·K, D, h, w)
+            h = self.convs(self.mlp(grid))
+        out = h.unflatten(0, (B, K))                                                    # (B, K, C+1, H, W)
+        values, alpha_logits = out[:, :, :-1], out[:, :, -1]                            # (B, K, C, H, W), (B, K, H, W)
+        recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)             # (B, C, H, W), (B, K, H, W)
         return DecoderOutput(recon, values, masks, alpha_logits)
 
 class MDSpritesDecoder(SpatialBroadcastDecoder):
     "'fixed': broadcast at full resolution, three 5×5 stride-1 transposed convs + ReLU, 3×3 → 3+1 channels."
-    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3):
+    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3, fast: bool = True):
         super().__init__(dim, resolution, conv_stack(dim, hidden, out_channels + 1, n_double=0, n_same=3), resolution,
-                         out_channels=out_channels)
+                         out_channels=out_channels, fast=fast)
 
 class AdaptiveDecoder(SpatialBroadcastDecoder):
     "'adaptive' (CLEVR-style): broadcast at init_size², log2(out/init) 5×5 stride-2 doublers, one 5×5, 3×3 → 3+1."
-    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3):
+    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3, fast: bool = True):
         n = num_doublings(init_size, out_size, 'AdaptiveDecoder')
         super().__init__(dim, (init_size, init_size), conv_stack(dim, hidden, out_channels + 1, n_double=n, n_same=1),
-                         (out_size, out_size), out_channels=out_channels)
+                         (out_size, out_size), out_channels=out_channels, fast=fast)
 
 class COCOAdaptiveDecoder(SpatialBroadcastDecoder):
     "'coco-adaptive': broadcast at S², per-pixel MLP D→Dd→Dd→Dd, L−2 doublers, one 5×5, 3×3 → 3+1; side S·2^(L−2)."
-    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3):
+    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3, fast: bool = True):
         if num_conv_layers < 2: raise ValueError(f"COCOAdaptiveDecoder needs num_conv_layers >= 2 (the last two keep the size), got {num_conv_layers}")
         side = init_size * 2 ** (num_conv_layers - 2)
         super().__init__(dim, (init_size, init_size), conv_stack(hid_dim, hid_dim, out_channels + 1, num_conv_layers - 2, 1),
-                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels)
+                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast)
 
 class COCOFixedDecoder(SpatialBroadcastDecoder):
     "'coco-fixed': broadcast at full resolution, per-pixel MLP D→Dd→Dd→Dd, L−1 5×5 stride-1 layers, 3×3 → 3+1."
     def __init__(self, dim: int, resolution: tuple[int, int] = (128, 128), hid_dim: int = 32, num_conv_layers: int = 6,
-                 out_channels: int = 3):
+                 out_channels: int = 3, fast: bool = True):
         if num_conv_layers < 1: raise ValueError(f"COCOFixedDecoder needs num_conv_layers >= 1, got {num_conv_layers}")
         super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1), resolution,
-                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels)
+                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast)
 
 # %% ../nbs/04_decoders.ipynb #54b6f597
 class MLPFeatureDecoder(nn.Module):

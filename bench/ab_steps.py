@@ -1,0 +1,67 @@
+"""Interleaved A/B timing of training-step variants in one process (fairer on a shared machine than separate runs).
+
+    python bench/ab_steps.py --batch_size 8 --rounds 5 --threads 1 --variants reference,before,fast
+    python bench/ab_steps.py --variants reference,fast --batch_size 64 --rounds 3 --threads 2
+
+Variants: reference (bench/train_speed.py --reference), before (slotnb with all decoder speed-ups undone: --plain
+--no_as_conv --no_inplace), plain (--plain), no_as_conv, no_inplace, fast (slotnb as it is), channels_last, compile.
+One untimed warm-up step each, then `--rounds` rounds in which every variant does one step, in a rotating order.
+Prints per-variant medians of wall and CPU time per step and, last, one JSON line with them and the ratios to the first variant.
+"""
+from __future__ import annotations
+import argparse, json, os, statistics, sys, time
+from pathlib import Path
+import torch
+sys.path.insert(0, str(Path(__file__).parent))
+import train_speed as ts
+
+FLAGS = {'reference': ['--reference'], 'before': ['--plain', '--no_as_conv', '--no_inplace'], 'plain': ['--plain'],
+         'no_as_conv': ['--no_as_conv'], 'no_inplace': ['--no_inplace'], 'fast': [], 'channels_last': ['--channels_last'],
+         'compile': ['--compile']}
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument('--variants', default='reference,before,fast')
+    p.add_argument('--batch_size', type=int, default=8)
+    p.add_argument('--rounds', type=int, default=5)
+    p.add_argument('--threads', type=int, default=None)
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    names = a.variants.split(',')
+    steps = {}
+    parser_args = lambda n: ts_parse(['--batch_size', str(a.batch_size)] + FLAGS[n])
+    for n in names:
+        step, _, _ = ts.build(parser_args(n), torch.device('cpu'))
+        step(0); steps[n] = step                              # warm-up
+    wall, cpu = {n: [] for n in names}, {n: [] for n in names}
+    load0 = os.getloadavg()
+    for r in range(a.rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order:
+            t, c = time.perf_counter(), time.process_time()
+            steps[n](r + 1)
+            wall[n].append(time.perf_counter() - t); cpu[n].append(time.process_time() - c)
+        print(f'round {r}: ' + ', '.join(f'{n} {wall[n][-1]:.2f}s/{cpu[n][-1]:.2f}s' for n in names), flush=True)
+    med = {n: {'wall_s': statistics.median(wall[n]), 'cpu_s': statistics.median(cpu[n])} for n in names}
+    base = names[0]
+    for n in names:
+        med[n]['img_per_s'] = a.batch_size / med[n]['wall_s']
+        med[n]['speedup_wall'] = med[base]['wall_s'] / med[n]['wall_s']; med[n]['speedup_cpu'] = med[base]['cpu_s'] / med[n]['cpu_s']
+        print(f'{n:>14}: wall {med[n]["wall_s"]:.3f}s ({med[n]["speedup_wall"]:.2f}x)  cpu {med[n]["cpu_s"]:.3f}s ({med[n]["speedup_cpu"]:.2f}x)')
+    print(json.dumps({'batch_size': a.batch_size, 'threads': torch.get_num_threads(), 'rounds': a.rounds, 'variants': med,
+                      'wall_all': wall, 'cpu_all': cpu, 'loadavg_before': load0, 'loadavg_after': os.getloadavg()}))
+
+def ts_parse(args):
+    "train_speed's argument namespace for these flags."
+    import argparse as ap
+    ns = ap.Namespace(batch_size=8, steps=1, warmup=0, dtype='fp32', device='cpu', preset='paper', threads=None, reference=False,
+                      plain=False, no_as_conv=False, no_inplace=False, channels_last=False, compile=False, verify=False, profile=False, seed=0)
+    it = iter(args)
+    for x in it:
+        key = x.lstrip('-')
+        if key == 'batch_size': ns.batch_size = int(next(it))
+        else: setattr(ns, key, True)
+    return ns
+
+if __name__ == '__main__':
+    main()
