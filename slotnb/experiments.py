@@ -286,7 +286,8 @@ def loss_figure(run_dir, title: str = ''):
     if not s:
         ax.text(0.5, 0.5, f'no scalars.csv in {run_dir}', ha='center', va='center'); return fig
     for k in [k for k in s if k not in NOT_LOSSES]:
-        ax.plot(s['step'], s[k], label=k, marker='.' if len(s['step']) < 20 else None)
+        ax.plot(s['step'], s[k], label='loss (mean over the log window)' if k == 'loss_mean' else k,
+                marker='.' if len(s['step']) < 20 else None)
     vals = np.concatenate([s[k] for k in s if k not in NOT_LOSSES])
     if np.all(vals[np.isfinite(vals)] > 0): ax.set_yscale('log')
     ax.set_xlabel('step'); ax.set_title(title or 'training losses', fontsize=9); ax.legend(fontsize=7)

@@ -190,7 +190,7 @@ class ScalarLog:
     def close(self):
         if self.tb is not None: self.tb.close()
 
-# %% ../nbs/07_training.ipynb #78b6e255
+# %% ../nbs/07_training.ipynb #ff2ba570
 class NonFiniteLoss(FloatingPointError):
     "Raised when the loss is NaN/Inf; the message names the step and the last good checkpoint."
 
@@ -295,7 +295,7 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
         bar.close()
         if log is not None: log.close()
     return {'step': step, 'checkpoint': str(ckpt_path), 'run_dir': str(run_dir), 'model': model, 'regularizer': regularizer,
-            'last_loss': float(terms['loss']) if step > start else None}
+            'last_loss': float(terms['loss'].detach()) if step > start else None}
 
 # %% ../nbs/07_training.ipynb #33d7d3e7
 def tiny_config(model_dir, **kw) -> SlotConfig:
