@@ -173,7 +173,7 @@ def evaluate_probe(head: PropertyHead, data: ProbeData, batch_size: int = 1024) 
             'r2_x': r2(tn[:, 4], pn[:, 4]), 'r2_y': r2(tn[:, 5], pn[:, 5]), 'loss': float(sum(losses) / len(pn)),
             'n_matched': len(pn), 'n_objects': n_obj, 'n_images': len(data)}
 
-# %% ../nbs/08b_probe.ipynb #e53b09fa
+# %% ../nbs/08b_probe.ipynb #755d6984
 class EarlyStopping:
     "Stop after `patience` checks without an improvement of at least `min_delta` over the best value so far."
     def __init__(self, patience: int = 3, min_delta: float = 0.01):
@@ -202,7 +202,8 @@ def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         head = PropertyHead(train.slots.shape[-1], hidden, num_shapes)
-    head.target_mean.copy_(target_stats(train.targets)[0]); head.target_std.copy_(target_stats(train.targets)[1])
+    mean, std = target_stats(train.targets)
+    head.target_mean.copy_(mean); head.target_std.copy_(std)
     head = head.to(device)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -215,7 +216,7 @@ def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes:
         head.train()
         loss, _ = probe_loss(head, batch.slots.to(device), ObjectTargets(*(t.to(device) for t in batch.targets)))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        window.append(float(loss))
+        window.append(loss.item())
         if (step + 1) % eval_every == 0 or step + 1 == max_steps:
             v = _val_loss(head, val)
             improved, stop = stopper.update(v)
