@@ -2,6 +2,7 @@
 
     python bench/ab_steps.py --batch_size 8 --rounds 5 --threads 1 --variants reference,before,fast
     python bench/ab_steps.py --variants reference,fast --batch_size 64 --rounds 3 --threads 2
+    python bench/ab_steps.py --preset cpu --variants plain,fast --batch_size 16 --rounds 7 --threads 1
 
 Variants: reference (bench/train_speed.py --reference), before (slotnb with all decoder speed-ups undone: --plain
 --no_as_conv --no_inplace), plain (--plain), no_as_conv, no_inplace, fast (slotnb as it is), channels_last, compile.
@@ -25,11 +26,12 @@ def main(argv=None):
     p.add_argument('--batch_size', type=int, default=8)
     p.add_argument('--rounds', type=int, default=5)
     p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--preset', choices=['paper', 'cpu'], default='paper')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     names = a.variants.split(',')
     steps = {}
-    parser_args = lambda n: ts_parse(['--batch_size', str(a.batch_size)] + FLAGS[n])
+    parser_args = lambda n: ts_parse(['--batch_size', str(a.batch_size), '--preset', a.preset] + FLAGS[n])
     for n in names:
         step, _, _ = ts.build(parser_args(n), torch.device('cpu'))
         step(0); steps[n] = step                              # warm-up
@@ -48,7 +50,7 @@ def main(argv=None):
         med[n]['img_per_s'] = a.batch_size / med[n]['wall_s']
         med[n]['speedup_wall'] = med[base]['wall_s'] / med[n]['wall_s']; med[n]['speedup_cpu'] = med[base]['cpu_s'] / med[n]['cpu_s']
         print(f'{n:>14}: wall {med[n]["wall_s"]:.3f}s ({med[n]["speedup_wall"]:.2f}x)  cpu {med[n]["cpu_s"]:.3f}s ({med[n]["speedup_cpu"]:.2f}x)')
-    print(json.dumps({'batch_size': a.batch_size, 'threads': torch.get_num_threads(), 'rounds': a.rounds, 'variants': med,
+    print(json.dumps({'preset': a.preset, 'batch_size': a.batch_size, 'threads': torch.get_num_threads(), 'rounds': a.rounds, 'variants': med,
                       'wall_all': wall, 'cpu_all': cpu, 'loadavg_before': load0, 'loadavg_after': os.getloadavg()}))
 
 def ts_parse(args):
@@ -60,6 +62,7 @@ def ts_parse(args):
     for x in it:
         key = x.lstrip('-')
         if key == 'batch_size': ns.batch_size = int(next(it))
+        elif key == 'preset': ns.preset = next(it)
         else: setattr(ns, key, True)
     return ns
 

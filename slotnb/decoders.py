@@ -131,8 +131,10 @@ def broadcast_conv(slots, pos, layer, plan) -> torch.Tensor:
     W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))    # (D, nr, nc, C): tap sums per class
     D = W_class.shape[0]
     per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])         # (N, nr, nc, C)
-    spread = torch.einsum('nabc,ia,jb->ncij', per_class, row_onehot, col_onehot)        # (N, C, H, W)
-    return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (out of place: spread is a view)
+    rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                         # (N, C, H, nc), small
+    N, C, H, nc = rows.shape
+    spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)             # (N, C, H, W), contiguous
+    return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (a new tensor: ReLU may act in place)
 
 # %% ../nbs/04_decoders.ipynb #d50651ab
 class SpatialBroadcastDecoder(nn.Module):
