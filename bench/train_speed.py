@@ -5,7 +5,7 @@ Usage (from the repository root, with the venv active):
     python bench/train_speed.py                              # slotnb, paper config (K=5, D=64, 64x64, 'fixed' decoder), batch 64
     python bench/train_speed.py --reference                  # the same step, written plainly (the original's way): the baseline
     python bench/train_speed.py --plain                      # slotnb with the decoder shortcut turned off (fast=False)
-    python bench/train_speed.py --plain --no_as_conv --no_inplace   # slotnb with all three decoder speed-ups undone
+    python bench/train_speed.py --plain --no_as_conv --no_inplace --decoder_layout channels_last   # all decoder speed-ups undone
     python bench/train_speed.py --batch_size 16 --steps 5 --threads 2
     python bench/train_speed.py --verify                     # check that slotnb and the reference compute the same loss and gradients
     python bench/train_speed.py --device cuda --dtype bf16   # on a GPU (bf16 autocast)
@@ -122,6 +122,7 @@ def build(args, device):
         if args.plain:
             if not hasattr(model.decoder, 'fast'): raise SystemExit('--plain: this decoder has no fast path')
             model.decoder.fast = False
+        if args.decoder_layout != 'default': model.decoder.channels_last = args.decoder_layout == 'channels_last'
         for m in model.modules():      # ablations: undo one speed-up at a time (the parameters are the same either way)
             if args.no_as_conv and type(m) is SameConvTranspose2d: m.__class__ = nn.ConvTranspose2d
             if args.no_inplace and isinstance(m, nn.ReLU): m.inplace = False
@@ -192,6 +193,8 @@ def main(argv=None):
     p.add_argument('--plain', action='store_true', help='slotnb with the decoder\'s broadcast shortcut off')
     p.add_argument('--no_as_conv', action='store_true', help='slotnb with stride-1 SameConvTranspose2d layers run as plain ConvTranspose2d')
     p.add_argument('--no_inplace', action='store_true', help='slotnb with out-of-place ReLUs')
+    p.add_argument('--decoder_layout', choices=['default', 'nchw', 'channels_last'], default='default',
+                   help="slotnb decoder's memory layout (default: the decoder's own choice; the original ran channels_last)")
     p.add_argument('--channels_last', action='store_true', help='model and input in channels_last memory format')
     p.add_argument('--compile', action='store_true', help='torch.compile the model (compile time is in the warm-up)')
     p.add_argument('--verify', action='store_true', help='only check slotnb == reference (loss, gradients) and exit')
@@ -209,7 +212,7 @@ def main(argv=None):
     step, model, cfg = build(a, device)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     mode = 'reference' if a.reference else 'slotnb-plain' if a.plain else 'slotnb'
-    mode += '-no_as_conv' * a.no_as_conv + '-no_inplace' * a.no_inplace
+    mode += '-no_as_conv' * a.no_as_conv + '-no_inplace' * a.no_inplace + (f'-{a.decoder_layout}' if a.decoder_layout != 'default' else '')
     mode += '+channels_last' * a.channels_last + '+compile' * a.compile
     print(f'{mode}: preset {a.preset}, batch {cfg.batch_size}, {a.dtype}, {device}, threads {torch.get_num_threads()}, '
           f'{sum(p.numel() for p in model.parameters()):,} parameters', flush=True)

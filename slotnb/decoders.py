@@ -122,28 +122,33 @@ def broadcast_plan(layer, in_size: tuple[int, int]) -> tuple[torch.Tensor, ...]:
         plan += [taps, nn.functional.one_hot(which, len(taps)).float()]      # (n, k), (L, n)
     return tuple(plan)
 
-def broadcast_conv(slots, pos, layer, plan) -> torch.Tensor:
-    """`layer(broadcast(slots) + pos)` without building the broadcast: slots `(N, D)`, pos `(D, h, w)` → `(N, C, H, W)`.
-    `plan` = `broadcast_plan(layer, (h, w))`."""
+def broadcast_conv(slots, pos, layer, plan, channels_last: bool = False) -> torch.Tensor:
+    """`layer(broadcast(slots) + pos)` without building the broadcast: slots `(N, D)`, pos `(D, h, w)` → `(N, C, H, W)`,
+    a new tensor in NCHW or (`channels_last`) channels-last memory layout. `plan` = `broadcast_plan(layer, (h, w))`."""
     row_taps, row_onehot, col_taps, col_onehot = (t.to(slots.dtype) for t in plan)
     if isinstance(layer, nn.ConvTranspose2d): pattern = 'au,bv,dcuv->dabc'   # weight (D, C, kh, kw)
     else: pattern = 'au,bv,cduv->dabc'                                       # weight (C, D, kh, kw)
     W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))    # (D, nr, nc, C): tap sums per class
     D = W_class.shape[0]
     per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])         # (N, nr, nc, C)
-    rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                         # (N, C, H, nc), small
-    N, C, H, nc = rows.shape
-    spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)             # (N, C, H, W), contiguous
+    if channels_last:
+        rows = torch.einsum('nabc,ia->nibc', per_class, row_onehot)                     # (N, H, nc, C), small
+        spread = torch.matmul(col_onehot, rows).permute(0, 3, 1, 2)                     # (N, C, H, W), stored (N, H, W, C)
+    else:
+        rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                     # (N, C, H, nc), small
+        N, C, H, nc = rows.shape
+        spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)         # (N, C, H, W), stored so
     return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (a new tensor: ReLU may act in place)
 
 # %% ../nbs/04_decoders.ipynb #d50651ab
 class SpatialBroadcastDecoder(nn.Module):
     """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels, composite.
-    `fast=True` evaluates the first linear layer with `broadcast_conv` (same result and parameters, much less work)."""
+    `fast=True` evaluates the first linear layer with `broadcast_conv` (same result and parameters, much less work);
+    `channels_last` picks the memory layout the layers run in (speed only)."""
     def __init__(self, dim: int, broadcast_resolution: tuple[int, int], convs: nn.Module, resolution: tuple[int, int],
-                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True):
+                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True, channels_last: bool = False):
         super().__init__()
-        self.dim, self.out_channels, self.fast = dim, out_channels, fast
+        self.dim, self.out_channels, self.fast, self.channels_last = dim, out_channels, fast, channels_last
         self.broadcast_resolution, self.resolution = tuple(broadcast_resolution), tuple(resolution)
         self.pos_embed = SoftPositionEmbed(dim, self.broadcast_resolution)
         self.mlp = nn.Identity() if mlp is None else mlp
@@ -167,11 +172,12 @@ class SpatialBroadcastDecoder(nn.Module):
         if first is not None:
             layer, rest = first
             plan = (self._plan_row_taps, self._plan_row_onehot, self._plan_col_taps, self._plan_col_onehot)
-            h = broadcast_conv(slots.reshape(B * K, D), self.pos_embed.embedding(), layer, plan)   # (B·K, C', h', w')
+            h = broadcast_conv(slots.reshape(B * K, D), self.pos_embed.embedding(), layer, plan, self.channels_last)   # (B·K, C', h', w')
             for m in rest: h = m(h)
         else:
             grid = self.pos_embed(spatial_broadcast(slots, self.broadcast_resolution))   # (B·K, D, h, w)
-            h = self.convs(self.mlp(grid))
+            fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+            h = self.convs(self.mlp(grid.contiguous(memory_format=fmt)))
         out = h.unflatten(0, (B, K))                                                    # (B, K, C+1, H, W)
         values, alpha_logits = out[:, :, :-1], out[:, :, -1]                            # (B, K, C, H, W), (B, K, H, W)
         recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)             # (B, C, H, W), (B, K, H, W)
@@ -179,32 +185,35 @@ class SpatialBroadcastDecoder(nn.Module):
 
 class MDSpritesDecoder(SpatialBroadcastDecoder):
     "'fixed': broadcast at full resolution, three 5×5 stride-1 transposed convs + ReLU, 3×3 → 3+1 channels."
-    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3, fast: bool = True):
+    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3, fast: bool = True,
+                 channels_last: bool = False):
         super().__init__(dim, resolution, conv_stack(dim, hidden, out_channels + 1, n_double=0, n_same=3), resolution,
-                         out_channels=out_channels, fast=fast)
+                         out_channels=out_channels, fast=fast, channels_last=channels_last)
 
 class AdaptiveDecoder(SpatialBroadcastDecoder):
     "'adaptive' (CLEVR-style): broadcast at init_size², log2(out/init) 5×5 stride-2 doublers, one 5×5, 3×3 → 3+1."
-    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3, fast: bool = True):
+    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3, fast: bool = True,
+                 channels_last: bool = True):
         n = num_doublings(init_size, out_size, 'AdaptiveDecoder')
         super().__init__(dim, (init_size, init_size), conv_stack(dim, hidden, out_channels + 1, n_double=n, n_same=1),
-                         (out_size, out_size), out_channels=out_channels, fast=fast)
+                         (out_size, out_size), out_channels=out_channels, fast=fast, channels_last=channels_last)
 
 class COCOAdaptiveDecoder(SpatialBroadcastDecoder):
     "'coco-adaptive': broadcast at S², per-pixel MLP D→Dd→Dd→Dd, L−2 doublers, one 5×5, 3×3 → 3+1; side S·2^(L−2)."
-    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3, fast: bool = True):
+    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3, fast: bool = True,
+                 channels_last: bool = True):
         if num_conv_layers < 2: raise ValueError(f"COCOAdaptiveDecoder needs num_conv_layers >= 2 (the last two keep the size), got {num_conv_layers}")
         side = init_size * 2 ** (num_conv_layers - 2)
         super().__init__(dim, (init_size, init_size), conv_stack(hid_dim, hid_dim, out_channels + 1, num_conv_layers - 2, 1),
-                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast)
+                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast, channels_last=channels_last)
 
 class COCOFixedDecoder(SpatialBroadcastDecoder):
     "'coco-fixed': broadcast at full resolution, per-pixel MLP D→Dd→Dd→Dd, L−1 5×5 stride-1 layers, 3×3 → 3+1."
     def __init__(self, dim: int, resolution: tuple[int, int] = (128, 128), hid_dim: int = 32, num_conv_layers: int = 6,
-                 out_channels: int = 3, fast: bool = True):
+                 out_channels: int = 3, fast: bool = True, channels_last: bool = False):
         if num_conv_layers < 1: raise ValueError(f"COCOFixedDecoder needs num_conv_layers >= 1, got {num_conv_layers}")
         super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1), resolution,
-                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast)
+                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast, channels_last=channels_last)
 
 # %% ../nbs/04_decoders.ipynb #54b6f597
 class MLPFeatureDecoder(nn.Module):
