@@ -20,7 +20,7 @@ Evaluation: `slotnb.evaluation.evaluate` on the 320 test images with slot-initia
 std over seeds, and mBO). The last line printed is one JSON object: fg_ari, fg_ari_std, mbo, steps, train_s, ...
 """
 from __future__ import annotations
-import argparse, csv, json, os, shutil, tempfile, time
+import argparse, ast, csv, json, os, shutil, tempfile, time
 import torch
 
 from slotnb.models import SlotConfig, apply_preset
@@ -51,14 +51,22 @@ def main(argv=None):
     p.add_argument('--base', action=argparse.BooleanOptionalAction, default=True,
                    help='plain Slot Attention, no slot regulariser (default); --no-base keeps the config default (CovLoss)')
     p.add_argument('--store_every', type=int, default=10, help='checkpoint every N steps: the steps after the last one are not kept')
+    p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                   help='override SlotConfig fields of the preset, e.g. --set learning_rate=1e-3 batch_size=8 (for tuning the preset)')
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     tmp = None
     if a.run_dir is None: tmp = tempfile.mkdtemp(prefix='cpu_budget_'); run_dir = tmp
     else: run_dir = a.run_dir
     load0 = os.getloadavg()
+    overrides = {}
+    for kv in a.set:
+        k, _, v = kv.partition('=')
+        if not hasattr(SlotConfig, k): raise SystemExit(f'--set {kv}: SlotConfig has no field {k!r}')
+        try: overrides[k] = ast.literal_eval(v)          # numbers, True/False, None, tuples like 2,2,1,1
+        except (ValueError, SyntaxError): overrides[k] = v
     cfg = apply_preset(SlotConfig(), 'cpu', model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
-                       store_freq=a.store_every, vis_freq=0, base=a.base)
+                       store_freq=a.store_every, vis_freq=0, base=a.base, **overrides)
     try:
         t0 = time.perf_counter()
         train_ds, test_ds = build_dataset(cfg, 'train', progress=False), build_dataset(cfg, 'test', progress=False)
@@ -96,7 +104,8 @@ def main(argv=None):
                'run_dir': None if tmp else str(run_dir), 'loadavg_before': [round(x, 2) for x in load0],
                'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'torch': torch.__version__,
                'config': {k: v for k, v in cfg.to_dict().items() if k in ('num_slots', 'hid_dim', 'encoder_strides', 'decoder_type',
-                          'decoder_init_size', 'decoder_channels', 'batch_size', 'learning_rate', 'warmup_steps', 'decay_steps', 'base', 'num_train_steps')}}
+                          'decoder_init_size', 'decoder_channels', 'batch_size', 'learning_rate', 'warmup_steps', 'decay_steps', 'base', 'num_train_steps')},
+               'overrides': overrides}
     finally:
         if tmp: shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(out))

@@ -9,8 +9,9 @@ from dataclasses import dataclass, asdict, fields
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['DATASETS', 'DECODER_TYPES', 'PRESETS', 'SlotConfig', 'apply_preset', 'SlotOutput', 'SlotModel', 'build_encoder',
-           'build_decoder', 'build_model', 'build_regularizer', 'original_key_map', 'load_original_checkpoint']
+__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'PRESETS', 'SlotConfig', 'apply_preset', 'SlotOutput', 'SlotModel',
+           'build_encoder', 'build_decoder', 'build_model', 'kaiming_convs_', 'build_regularizer', 'original_key_map',
+           'load_original_checkpoint']
 
 # %% ../nbs/06_models.ipynb #3be48166
 import torch
@@ -25,6 +26,7 @@ from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, CO
 # %% ../nbs/06_models.ipynb #8c894630
 DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
 DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed')
+CONV_INITS = ('torch', 'kaiming')
 
 @dataclass
 class SlotConfig:
@@ -89,6 +91,7 @@ class SlotConfig:
     vit_dim: int = 768
     num_tokens: int = 196
     amp_bf16: bool = False              # bf16 autocast (GPUs; this project's CPUs have no bf16 units)
+    conv_init: str = 'torch'            # CNN encoder/decoder convs: 'torch' (PyTorch default, as the original) or 'kaiming' (He, zero bias)
     synthetic_train: int = 10000        # images generated for `dataset='synthetic'`
     synthetic_test: int = 320
     resume: bool = False
@@ -129,6 +132,7 @@ class SlotConfig:
         for name in ('num_slots', 'num_iterations', 'hid_dim', 'batch_size'):
             if getattr(self, name) < 1: bad(f'--{name} must be at least 1, got {getattr(self, name)}')
         if len(self.encoder_strides) != 4: bad(f'encoder_strides needs 4 values, got {self.encoder_strides}')
+        if self.conv_init not in CONV_INITS: bad(f'conv_init must be one of {CONV_INITS}, got {self.conv_init!r}')
         return self
 
     def to_dict(self) -> dict: return asdict(self)
@@ -146,7 +150,7 @@ class SlotConfig:
 # %% ../nbs/06_models.ipynb #56af6b5c
 PRESETS = {
     'cpu': dict(dataset='synthetic', num_slots=5, hid_dim=32, encoder_strides=(2, 2, 1, 1), decoder_type='adaptive',
-                decoder_init_size=8, decoder_channels=32, batch_size=16, learning_rate=4e-4, warmup_steps=500,
+                decoder_init_size=8, decoder_channels=32, conv_init='kaiming', batch_size=16, learning_rate=1e-3, warmup_steps=200,
                 decay_steps=20000, num_train_steps=2000, store_freq=250, vis_freq=250, num_workers=0),
     'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
                   decay_steps=100000, num_train_steps=500000, store_freq=10000, vis_freq=1000),
@@ -214,7 +218,20 @@ def build_model(cfg: SlotConfig) -> SlotModel:
     "The model for `cfg` (validated). Parameters are initialised from the global torch RNG: seed it first."
     cfg.validate()
     sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden)
-    return SlotModel(build_encoder(cfg), sa, build_decoder(cfg), sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
+    model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg), sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
+    if cfg.conv_init == 'kaiming': kaiming_convs_(model)
+    return model
+
+def kaiming_convs_(module: nn.Module) -> nn.Module:
+    """Re-initialise every Conv2d/ConvTranspose2d in `module` in place: `nn.init.kaiming_uniform_` for ReLU (variance 2/fan),
+    zero biases. PyTorch's default init keeps a third of that variance per layer, so a 6-layer conv decoder starts with an
+    output that barely depends on its slot (see the CPU preset). For a transposed conv torch takes the fan from weight
+    dim 1 (Cout·k·k), which equals Cin·k·k for the square D→D layers."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_uniform_(m.weight, nonlinearity='relu')
+            if m.bias is not None: nn.init.zeros_(m.bias)
+    return module
 
 def build_regularizer(cfg: SlotConfig) -> nn.Module | None:
     "CovLoss, CosineLoss or None (`--base`, or every CovLoss weight zero as in the DINOSAUR baselines)."
