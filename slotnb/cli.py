@@ -13,7 +13,7 @@ __all__ = ['USER_ERRORS', 'DASHED', 'run_main', 'convert_main', 'generate_main',
 
 # %% ../nbs/90_cli.ipynb #870f94ed
 from .data import convert_tfrecords, generate_colored_mdsprites, save_sample_grid, RecordError
-from .models import SlotConfig, apply_preset, PRESETS
+from .models import SlotConfig, apply_preset
 from .training import train, NonFiniteLoss
 from .evaluation import evaluate_checkpoint
 from .features import embed_split, build_coco_dataset, evaluate_coco_checkpoint
