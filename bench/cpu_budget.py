@@ -17,7 +17,9 @@ and evaluation are timed separately. Run it on a quiet machine: with other proce
 often faster than 2 (OpenMP threads wait for each other).
 
 Evaluation: `slotnb.evaluation.evaluate` on the 320 test images with slot-initialisation seeds 0, 1, 2 (FG-ARI mean and
-std over seeds, and mBO). The last line printed is one JSON object: fg_ari, fg_ari_std, mbo, steps, train_s, ...
+std over seeds, and mBO), and `one_slot_fg_ari`: what putting every pixel into one slot scores on the same images (the share
+of single-object images; a model separates objects only where it scores clearly above it). The last line printed is one
+JSON object: fg_ari, fg_ari_std, mbo, one_slot_fg_ari, steps, train_s, ...
 """
 from __future__ import annotations
 import argparse, ast, csv, json, os, shutil, tempfile, time
@@ -97,13 +99,13 @@ def main(argv=None):
         seeds = tuple(int(s) for s in a.eval_seeds.split(','))
         ev = evaluate(model, test_ds, seeds=seeds, batch_size=a.eval_batch_size, progress=False)
         eval_s = time.perf_counter() - t
-        out = {'fg_ari': ev['fg_ari'], 'fg_ari_std': ev['fg_ari_std'], 'mbo': ev['mbo'], 'per_seed': ev['per_seed'],
+        out = {'fg_ari': ev['fg_ari'], 'fg_ari_std': ev['fg_ari_std'], 'mbo': ev['mbo'], 'one_slot_fg_ari': ev['one_slot_fg_ari'], 'per_seed': ev['per_seed'],
                'n_test_images': ev['n_images'], 'steps': step, 'train_s': round(spent, 1), 'budget_s': budget,
                'img_per_s': step * cfg.batch_size / spent, 'final_loss': last, 'data_gen_s': round(gen_s, 1), 'eval_s': round(eval_s, 1),
                 'train_wall_s': round(wall, 1), 'preset': 'cpu', 'seed': a.seed, 'threads': torch.get_num_threads(),
                'run_dir': None if tmp else str(run_dir), 'loadavg_before': [round(x, 2) for x in load0],
                'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'torch': torch.__version__,
-               'config': {k: v for k, v in cfg.to_dict().items() if k in ('num_slots', 'hid_dim', 'encoder_strides', 'decoder_type',
+               'config': {k: v for k, v in cfg.to_dict().items() if k in ('image_size', 'num_slots', 'hid_dim', 'encoder_strides', 'decoder_type', 'conv_init',
                           'decoder_init_size', 'decoder_channels', 'batch_size', 'learning_rate', 'warmup_steps', 'decay_steps', 'base', 'num_train_steps')},
                'overrides': overrides}
     finally:

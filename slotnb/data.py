@@ -579,8 +579,9 @@ def _npy_file_header(path: Path) -> tuple[tuple, np.dtype]:
     return shape, dtype
 
 class MultiDSprites(Dataset):
-    "Multi-dSprites split folder -> `{'image' (3,H,W) float32, 'masks' (E,H,W), 'index' int}`."
-    def __init__(self, path, split: str | None = None, rescale: bool = False, mask_dtype: torch.dtype = torch.float32):
+    "Multi-dSprites split folder -> `{'image' (3,s,s) float32, 'masks' (E,H,W), 'index' int}`; s = `image_size` or H."
+    def __init__(self, path, split: str | None = None, rescale: bool = False, mask_dtype: torch.dtype = torch.float32,
+                 image_size: int | None = None):
         self.root = Path(path) / split if split else Path(path)
         self.rescale, self.mask_dtype = rescale, mask_dtype
         if not self.root.is_dir():
@@ -594,6 +595,11 @@ class MultiDSprites(Dataset):
             raise ValueError(f'{self.root / "masks.npy"}: shape {mshape} dtype {mdtype}, expected '
                              f'({ishape[0]}, E, {ishape[1]}, {ishape[2]}) uint8 or bool')
         self.num_images, self.num_entities, self.resolution = ishape[0], mshape[1], tuple(ishape[1:3])
+        H, W = self.resolution
+        if image_size is not None and (image_size < 1 or H % image_size or W % (H // image_size)):
+            raise ValueError(f'image_size={image_size} must divide the images\' side ({H}×{W} in {self.root}): '
+                             f'the images are shrunk by averaging whole pixel blocks')
+        self.image_size = image_size or H
         self._arrays = None
     def __len__(self): return self.num_images
     def _open(self):
@@ -608,6 +614,9 @@ class MultiDSprites(Dataset):
             raise IndexError(f'index {index} out of range for {self.num_images} images in {self.root}')
         images, masks = self._open()
         image = torch.from_numpy(np.array(images[i])).permute(2, 0, 1).float().div_(255)   # (3, H, W)
+        if self.image_size != image.shape[1]:                                             # mean of f×f blocks → (3, H/f, W/f)
+            f, (H, W) = image.shape[1] // self.image_size, image.shape[1:]
+            image = image.view(3, H // f, f, W // f, f).mean((2, 4))
         if self.rescale: image = image.mul_(2).sub_(1)
         return {'image': image, 'masks': torch.from_numpy(np.array(masks[i]) > 0).to(self.mask_dtype), 'index': i}
 

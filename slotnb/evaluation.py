@@ -8,16 +8,18 @@ import json, math, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'label_colors', 'overlay', 'segmentation_picture']
+__all__ = ['predict_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'label_colors', 'overlay', 'common_size',
+           'segmentation_picture']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
 import torch
 from torch import nn, Tensor
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
-from .metrics import fg_ari, mean_best_overlap
+from .metrics import fg_ari, mean_best_overlap, upsample_masks
 from .models import SlotConfig, build_model
 from .training import load_checkpoint, build_dataset
 
@@ -31,12 +33,13 @@ def predict_masks(model: nn.Module, x: Tensor, generator: torch.Generator | None
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
              num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False) -> dict:
-    "FG-ARI and mBO over `dataset` for each seed: {'fg_ari': mean over seeds, 'fg_ari_std', 'per_seed': [...], ...}."
+    """FG-ARI and mBO over `dataset` for each seed: {'fg_ari': mean over seeds, 'fg_ari_std', 'per_seed': [...], ...};
+    'one_slot_fg_ari' is what putting every pixel into one slot would score on the same images (the floor to beat)."""
     # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
     # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
-    per_seed = []
+    per_seed, lump = [], []
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
         aris, mbos = [], []
@@ -45,6 +48,8 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
             gt = batch['masks'].to(device)
             aris.append(fg_ari(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
             mbos.append(mean_best_overlap(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
+            if seed == seeds[0]:   # the reference: every pixel in one slot
+                lump.append(fg_ari(gt, torch.ones_like(gt[:, :1]), bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
         ari, mbo = torch.cat(aris).double(), torch.cat(mbos).double()
         ok = ~torch.isnan(ari)
         per_seed.append({'seed': seed, 'fg_ari': float(ari[ok].mean()) if ok.any() else float('nan'),
@@ -52,7 +57,9 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
     vals = np.array([r['fg_ari'] for r in per_seed])
     return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
-            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined']}
+            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(_nanmean(torch.cat(lump)))}
+
+def _nanmean(x: Tensor) -> Tensor: return x.double()[~torch.isnan(x)].mean()
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
@@ -97,9 +104,18 @@ def overlay(image: np.ndarray, labels: np.ndarray, colors: np.ndarray, alpha: fl
     if ignore is not None: outim[ignore] = image[ignore]
     return outim.clip(0, 1)
 
+def common_size(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
+    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') to the largest side, for pictures:
+    images and ground truth by pixel repetition (nearest), predicted masks bilinearly (as the metrics score them)."""
+    sides = [images.shape[-1], pred_masks.shape[-1]] + ([gt_masks.shape[-1]] if gt_masks is not None else [])
+    S = max(sides)
+    near = lambda t: t if t.shape[-1] == S else F.interpolate(t.float(), size=(S, S), mode='nearest')
+    return near(images), (near(gt_masks) if gt_masks is not None else None), upsample_masks(pred_masks.float(), S)
+
 def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor, n: int = 8, rescaled: bool = False):
-    "Figure with rows of (input, predicted segmentation, ground truth). gt_masks (B, E, H, W) with background at 0."
+    "Figure with rows of (input, predicted segmentation, ground truth). gt_masks (B, E, H, W) with background at 0; sizes may differ (`common_size`)."
     import matplotlib.pyplot as plt
+    images, gt_masks, pred_masks = common_size(images, gt_masks, pred_masks)
     n = min(n, images.shape[0]); K = pred_masks.shape[1]
     cols = 3 if gt_masks is not None else 2
     fig, axes = plt.subplots(n, cols, figsize=(2 * cols, 2 * n), squeeze=False)

@@ -62,17 +62,17 @@ def synthetic_root(cfg: SlotConfig) -> Path:
     return Path(cfg.dataset_path) if cfg.dataset_path != default else run_paths(cfg)[0] / 'data'
 
 def build_dataset(cfg: SlotConfig, split: str = 'train', progress: bool = True) -> torch.utils.data.Dataset:
-    "The dataset a config trains (`split='train'`) or evaluates (`split='test'`) on."
+    "The dataset a config trains (`split='train'`) or evaluates (`split='test'`) on; images at `cfg.resolution` (masks at full size)."
     if cfg.dataset == 'synthetic':
         root = synthetic_root(cfg)
         d = root / split
         if not (d / 'images.npy').exists():
             n, seed = (cfg.synthetic_train, cfg.seed) if split == 'train' else (cfg.synthetic_test, cfg.seed + 10_000)
             generate_colored_mdsprites(d, n, seed=seed, progress=progress)
-        return MultiDSprites(d, rescale=cfg.dataset_rescale)
+        return MultiDSprites(d, rescale=cfg.dataset_rescale, image_size=cfg.resolution)
     if cfg.dataset in ('multid', 'multid-gray'):
         p = Path(cfg.dataset_path)
-        return MultiDSprites(p / split if (p / split).is_dir() else p, rescale=cfg.dataset_rescale)
+        return MultiDSprites(p / split if (p / split).is_dir() else p, rescale=cfg.dataset_rescale, image_size=cfg.resolution)
     raise ValueError(f'--dataset {cfg.dataset!r} cannot be trained by this version (supported: synthetic, multid, multid-gray)')
 
 # %% ../nbs/07_training.ipynb #b0d1f5d5
