@@ -22,7 +22,7 @@ of single-object images; a model separates objects only where it scores clearly 
 JSON object: fg_ari, fg_ari_std, mbo, one_slot_fg_ari, steps, train_s, ...
 """
 from __future__ import annotations
-import argparse, ast, csv, json, os, shutil, tempfile, time
+import argparse, csv, dataclasses, json, os, shutil, tempfile, time
 import torch
 
 from slotnb.models import SlotConfig, apply_preset
@@ -40,6 +40,26 @@ class Deadline(torch.utils.data.Dataset):
     def __getitem__(self, i):
         if time.perf_counter() > self.deadline: raise BudgetExhausted()
         return self.dataset[i]
+
+
+def config_overrides(pairs) -> dict:
+    """FIELD=VALUE pairs -> SlotConfig overrides, typed by `slotnb.cli.config_parser` (the parser of slotnb_train's flags).
+    encoder_strides takes 4 comma-separated ints (2,1,1,1); booleans take True/False."""
+    from slotnb.cli import config_parser
+    fields = {f.name: f for f in dataclasses.fields(SlotConfig)}
+    argv, off = [], {}
+    for kv in pairs:
+        k, sep, v = kv.partition('=')
+        if not sep or k not in fields: raise SystemExit(f'--set {kv}: expected FIELD=VALUE with FIELD a SlotConfig field')
+        if isinstance(fields[k].default, bool):
+            if v.lower() not in ('true', 'false'): raise SystemExit(f'--set {kv}: {k} takes True or False')
+            if v.lower() == 'true': argv.append(f'--{k}')
+            else: off[k] = False
+        else: argv += [f'--{k}', *(v.split(',') if k == 'encoder_strides' else [v])]
+    try: given = vars(config_parser('cpu_budget.py --set').parse_args(argv))
+    except SystemExit: raise SystemExit(f'--set {" ".join(pairs)}: a value has the wrong type (see the message above)') from None
+    if 'encoder_strides' in given: given['encoder_strides'] = tuple(given['encoder_strides'])
+    return {**given, **off}
 
 
 def main(argv=None):
@@ -61,12 +81,7 @@ def main(argv=None):
     if a.run_dir is None: tmp = tempfile.mkdtemp(prefix='cpu_budget_'); run_dir = tmp
     else: run_dir = a.run_dir
     load0 = os.getloadavg()
-    overrides = {}
-    for kv in a.set:
-        k, _, v = kv.partition('=')
-        if not hasattr(SlotConfig, k): raise SystemExit(f'--set {kv}: SlotConfig has no field {k!r}')
-        try: overrides[k] = ast.literal_eval(v)          # numbers, True/False, None, tuples like 2,2,1,1
-        except (ValueError, SyntaxError): overrides[k] = v
+    overrides = config_overrides(a.set)
     cfg = apply_preset(SlotConfig(), 'cpu', model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
                        store_freq=a.store_every, vis_freq=0, base=a.base, **overrides)
     try:

@@ -151,7 +151,7 @@ class SlotConfig:
 PRESETS = {
     'cpu': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1), decoder_type='adaptive',
                 decoder_init_size=8, decoder_channels=32, conv_init='kaiming', batch_size=16, learning_rate=1e-3, warmup_steps=200,
-                decay_steps=20000, num_train_steps=2000, store_freq=250, vis_freq=250, num_workers=0),
+                decay_steps=20000, num_train_steps=15000, store_freq=250, vis_freq=250, num_workers=0),
     'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
                   decay_steps=100000, num_train_steps=500000, store_freq=10000, vis_freq=1000),
 }
