@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
-from .metrics import fg_ari, mean_best_overlap, upsample_masks
+from .metrics import fg_ari, mean_best_overlap, upsample_masks, _grid_of
 from .models import SlotConfig, build_model
 from .training import load_checkpoint, build_dataset
 
@@ -51,15 +51,12 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
             if seed == seeds[0]:   # the reference: every pixel in one slot
                 lump.append(fg_ari(gt, torch.ones_like(gt[:, :1]), bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
         ari, mbo = torch.cat(aris).double(), torch.cat(mbos).double()
-        ok = ~torch.isnan(ari)
-        per_seed.append({'seed': seed, 'fg_ari': float(ari[ok].mean()) if ok.any() else float('nan'),
-                         'mbo': float(mbo[~torch.isnan(mbo)].mean()), 'n_images': len(ari), 'n_undefined': int((~ok).sum())})
+        per_seed.append({'seed': seed, 'fg_ari': float(torch.nanmean(ari)), 'mbo': float(torch.nanmean(mbo)),
+                         'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum())})
     vals = np.array([r['fg_ari'] for r in per_seed])
     return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
-            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(_nanmean(torch.cat(lump)))}
-
-def _nanmean(x: Tensor) -> Tensor: return x.double()[~torch.isnan(x)].mean()
+            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(torch.nanmean(torch.cat(lump).double()))}
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
@@ -105,9 +102,10 @@ def overlay(image: np.ndarray, labels: np.ndarray, colors: np.ndarray, alpha: fl
     return outim.clip(0, 1)
 
 def common_size(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
-    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') to the largest side, for pictures:
+    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') or (B, K, N) to the largest side, for pictures:
     images and ground truth by pixel repetition (nearest), predicted masks bilinearly (as the metrics score them)."""
-    sides = [images.shape[-1], pred_masks.shape[-1]] + ([gt_masks.shape[-1]] if gt_masks is not None else [])
+    pred_hw = _grid_of(pred_masks, 'pred_masks')                     # (B, K, N) token masks: their square grid
+    sides = [images.shape[-1], pred_hw[0] if pred_hw else 0] + ([gt_masks.shape[-1]] if gt_masks is not None else [])
     S = max(sides)
     near = lambda t: t if t.shape[-1] == S else F.interpolate(t.float(), size=(S, S), mode='nearest')
     return near(images), (near(gt_masks) if gt_masks is not None else None), upsample_masks(pred_masks.float(), S)
