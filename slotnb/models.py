@@ -233,17 +233,20 @@ def kaiming_convs_(module: nn.Module) -> nn.Module:
             if m.bias is not None: nn.init.zeros_(m.bias)
     return module
 
-def build_regularizer(cfg: SlotConfig) -> nn.Module | None:
-    "CovLoss, CosineLoss or None (`--base`, or every CovLoss weight zero as in the DINOSAUR baselines)."
+# %% ../nbs/06_models.ipynb #a7872c66
+def build_regularizer(cfg: SlotConfig, keep_inert: bool = False) -> nn.Module | None:
+    """CovLoss, CosineLoss or None: None for `--base`, and for a CovLoss whose weights are all zero (the DINOSAUR
+    baselines) unless `keep_inert` and its head has weights to keep."""
     if cfg.base: return None
-    if cfg.info_nce:
-        return CosineLoss(cfg.hid_dim, proj_dim=cfg.proj_dim, identity=cfg.identity_proj,
-                          weight=cfg.info_nce_weight, warmup=cfg.info_nce_warmup)
-    if cfg.proj_weight == 0 or (cfg.var_weight == 0 and cfg.cov_weight == 0): return None
     norm = 'layernorm' if cfg.proj_layernorm else 'batchnorm_slots'
-    return CovLoss(cfg.hid_dim, proj_dim=cfg.proj_dim, norm=norm, identity=cfg.identity_proj, num_slots=cfg.num_slots,
-                   std_target=cfg.std_target, proj_weight=cfg.proj_weight, var_weight=cfg.var_weight,
-                   cov_weight=cfg.cov_weight, cov_div_sq=cfg.cov_div_sq, slot_cov=cfg.slot_cov, cov_warmup=cfg.cov_warmup)
+    head = dict(proj_dim=cfg.proj_dim, norm=norm, identity=cfg.identity_proj, num_slots=cfg.num_slots)
+    if cfg.info_nce:
+        return CosineLoss(cfg.hid_dim, **head, weight=cfg.info_nce_weight, warmup=cfg.info_nce_warmup)
+    inert = cfg.proj_weight == 0 or (cfg.var_weight == 0 and cfg.cov_weight == 0)
+    if inert and not (keep_inert and not cfg.identity_proj): return None   # decided before any parameter is drawn
+    return CovLoss(cfg.hid_dim, **head, std_target=cfg.std_target, proj_weight=cfg.proj_weight,
+                   var_weight=cfg.var_weight, cov_weight=cfg.cov_weight, cov_div_sq=cfg.cov_div_sq,
+                   slot_cov=cfg.slot_cov, cov_warmup=cfg.cov_warmup)
 
 # %% ../nbs/06_models.ipynb #eeadc5f1
 def original_key_map(cfg: SlotConfig) -> dict[str, str]:
@@ -258,7 +261,8 @@ def original_key_map(cfg: SlotConfig) -> dict[str, str]:
     else:
         m |= {'encoder_ln0.': 'encoder.0.0.', 'fc0.': 'encoder.0.1.'}
     if cfg.mode == 'dinosaur_emb':
-        m |= {'decoder_mlp.decoder_pos.weight': 'decoder.pos_table', 'decoder_mlp.mlp.': 'decoder.mlp.'}
+        m |= {'decoder_mlp.decoder_pos.weight': 'decoder.pos_table', 'decoder_mlp.decoder_pos_w': 'decoder.pos_table',
+              'decoder_mlp.mlp.': 'decoder.mlp.'}   # the position table: nn.Embedding, later a parameter
     else:
         m |= {f'decoder_cnn.conv{i}.': f'decoder.convs.{2 * (i - 1)}.' for i in range(1, 7)}
         m |= {'decoder_cnn.decoder_pos.embedding.': 'decoder.pos_embed.proj.', 'decoder_cnn.proj.': 'decoder.mlp.',
@@ -266,24 +270,26 @@ def original_key_map(cfg: SlotConfig) -> dict[str, str]:
     return m
 
 def load_original_checkpoint(ckpt, cfg: SlotConfig) -> tuple[SlotModel, nn.Module | None]:
-    "(model, regulariser) for `cfg` with the weights of an original-code checkpoint (path, or its dict / state dict)."
+    """(model, regulariser) for `cfg` with the weights of an original-code checkpoint (path, or its dict / state dict).
+    The regulariser has the checkpoint's head even when its loss weight is 0 (then its loss is 0)."""
     if not isinstance(ckpt, dict):
         ckpt = torch.load(ckpt, map_location='cpu', weights_only=False)
     sd = ckpt.get('model_state_dict', ckpt)
-    model, reg = build_model(cfg), build_regularizer(cfg)
+    model, reg = build_model(cfg), build_regularizer(cfg, keep_inert=True)
     ours = {f'model.{k}' if not k.startswith('regularizer.') else k: v for k, v in
             [*model.state_dict().items(), *((f'regularizer.{k}', v) for k, v in (reg.state_dict() if reg else {}).items())]}
     rules = sorted(original_key_map(cfg).items(), key=lambda kv: -len(kv[0]))
-    new, unused = {}, []
+    new, unused, came_from = {}, [], {}
     for k, v in sd.items():
         src = next((a for a, _ in rules if k.startswith(a)), None)
         name = None if src is None else dict(rules)[src] + k[len(src):]
         name = None if name is None else (name if name.startswith('regularizer.') else f'model.{name}')
         if name not in ours: unused.append(k); continue
+        if name in new: raise ValueError(f'{came_from[name]} and {k} both fill {name}: keep one of them')
         if v.shape != ours[name].shape:
             if v.numel() != ours[name].numel(): raise ValueError(f'{k}: shape {tuple(v.shape)} does not fit {name} {tuple(ours[name].shape)}')
             v = v.reshape(ours[name].shape)          # Linear (O, I) → 1×1 conv (O, I, 1, 1)
-        new[name] = v
+        new[name], came_from[name] = v, k
     missing = sorted(set(ours) - set(new))
     if unused or missing:
         raise ValueError(f'checkpoint does not match the {cfg.mode} configuration: {len(unused)} unused keys {unused[:6]}, '
