@@ -15,7 +15,7 @@ __all__ = ['USER_ERRORS', 'DASHED', 'run_main', 'convert_main', 'generate_main',
 from .data import convert_tfrecords, generate_colored_mdsprites, save_sample_grid, RecordError
 from .models import SlotConfig, apply_preset
 from .training import train, NonFiniteLoss
-from .evaluation import evaluate_checkpoint
+from .evaluation import evaluate_checkpoint, score_line
 from .features import embed_split, build_coco_dataset, evaluate_coco_checkpoint
 
 # %% ../nbs/90_cli.ipynb #5cca4fe7
@@ -131,8 +131,7 @@ def _eval(argv=None):
     else:
         r = evaluate_checkpoint(a.checkpoint, split=a.split, seeds=tuple(a.seeds), batch_size=a.batch_size, out=a.out,
                                 pictures=pics, dataset_path=a.dataset_path, device=a.device)
-    print(f"FG-ARI {100 * r['fg_ari']:.2f} ± {100 * r['fg_ari_std']:.2f} (x100, {len(a.seeds)} seeds), "
-          f"mBO {100 * r['mbo']:.2f}, {r.get('n_images', '?')} images, {r.get('n_undefined', 0)} undefined")
+    print(f"{score_line(r)}; {r.get('n_images', '?')} images, {r.get('n_undefined', 0)} undefined")
     if a.out: print(f'results: {a.out}')
     if pics: print(f'picture: {pics}')
 
@@ -176,7 +175,8 @@ def embed_main(argv=None): sys.exit(run_main('slotnb_embed', _embed, argv))
 def _demo(argv=None):
     p = argparse.ArgumentParser('slotnb_demo', description='CPU demo: generate data, train Slot Attention, evaluate FG-ARI.')
     p.add_argument('--out', default='demo_out')
-    p.add_argument('--steps', type=int, default=1000, help='training steps (default 1000: about 5 minutes on 2 CPU cores)')
+    p.add_argument('--minutes', type=float, default=4.0, help='training time budget (default 4: under 5 minutes in all on 2 cores)')
+    p.add_argument('--steps', type=int, default=None, help='train this many steps instead of a time budget (reproducible)')
     p.add_argument('--train-images', type=int, default=10000)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--resume', action='store_true')
@@ -184,15 +184,15 @@ def _demo(argv=None):
     out = Path(a.out)
     t0 = time.time()
     cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
-                       num_train_steps=a.steps, synthetic_train=a.train_images, seed=a.seed, resume=a.resume)
+                       synthetic_train=a.train_images, seed=a.seed, resume=a.resume,
+                       **({'num_train_steps': a.steps} if a.steps else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
     from slotnb.training import build_dataset
     build_dataset(cfg, 'train'); build_dataset(cfg, 'test')
     print(f"data: {out / 'data'}  sample grid: {save_sample_grid(out / 'data' / 'train', out / 'samples.png')}")
     res = train(cfg)
     t_train = time.time() - t0
     r = evaluate_checkpoint(res['checkpoint'], split='test', seeds=(0, 1, 2), out=str(out / 'eval.json'), pictures=str(out / 'masks.png'))
-    print(f"FG-ARI on {r['n_images']} held-out images: {100 * r['fg_ari']:.2f} ± {100 * r['fg_ari_std']:.2f} (x100, 3 seeds); "
-          f"mBO {100 * r['mbo']:.2f}; every pixel in one slot would score {100 * r['one_slot_fg_ari']:.2f}")
+    print(f"trained {res['step']} steps; on {r['n_images']} held-out images: {score_line(r)}")
     print(f"train+data {t_train:.0f}s, total {time.time() - t0:.0f}s; results in {out}/ (eval.json, masks.png, samples.png, run/)")
 
 def demo_main(argv=None): sys.exit(run_main('slotnb_demo', _demo, argv))

@@ -12,7 +12,7 @@ from torch import nn
 __all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTranspose2d', 'conv_stack', 'pixel_mlp',
            'num_doublings', 'tap_validity', 'fast_broadcast_supported', 'broadcast_plan', 'broadcast_conv',
            'SpatialBroadcastDecoder', 'MDSpritesDecoder', 'AdaptiveDecoder', 'COCOAdaptiveDecoder', 'COCOFixedDecoder',
-           'MLPFeatureDecoder']
+           'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'RelativePixelDecoder']
 
 # %% ../nbs/04_decoders.ipynb #809285a2
 from .encoders import SoftPositionEmbed
@@ -236,3 +236,61 @@ class MLPFeatureDecoder(nn.Module):
         values, alpha_logits = out[..., :-1], out[..., -1]                      # (B, K, N, F), (B, K, N)
         recon, masks = alpha_composite(values, alpha_logits, channel_dim=-1)   # (B, N, F), (B, K, N)
         return DecoderOutput(recon, values, masks, alpha_logits)
+
+# %% ../nbs/04_decoders.ipynb #a7649053
+def pixel_centres(height: int, width: int) -> torch.Tensor:
+    "Cell centres of an H×W grid as (y, x) in [-1, 1]², `(H·W, 2)`, row-major: one frame for every resolution."
+    ys = (torch.arange(height) + 0.5) / height * 2 - 1
+    xs = (torch.arange(width) + 0.5) / width * 2 - 1
+    yy, xx = torch.meshgrid(ys, xs, indexing='ij')
+    return torch.stack([yy, xx], -1).reshape(-1, 2)
+
+def attention_frame(attn: torch.Tensor, positions: torch.Tensor, min_scale: float = 1e-3):
+    """Each slot's centre `(B, K, 2)` and per-axis spread `(B, K, 2)` (≥ `min_scale`) from its attention
+    `(B, K, N)` over tokens at `positions` `(N, 2)`: the mean and standard deviation of the positions, weighted by the
+    slot's attention normalised over the tokens."""
+    w = attn / attn.sum(-1, keepdim=True).clamp_min(1e-12)           # (B, K, N)
+    centre = w @ positions                                            # (B, K, 2)
+    var = w @ positions.square() - centre.square()                    # (B, K, 2)
+    return centre, var.clamp_min(min_scale ** 2).sqrt()
+
+# %% ../nbs/04_decoders.ipynb #8e15c116
+class RelativePixelDecoder(nn.Module):
+    """Per-pixel MLP decoder in each slot's frame (the decoder of Invariant Slot Attention): slots `(B, K, D)` and
+    their attention `(B, K, N)` over an h×w token grid → images at `resolution`, or at the `pixels` indices of it."""
+    needs_attention = True   # SlotModel passes the attention
+
+    def __init__(self, dim: int, token_grid: tuple[int, int], resolution: tuple[int, int], hidden: int = 64,
+                 num_layers: int = 4,             # Linear maps in all, the input one included
+                 out_channels: int = 3,
+                 flat_color: bool = False):       # one colour per slot, Linear(slot); the MLP gives only alpha
+        super().__init__()
+        if num_layers < 2: raise ValueError(f'RelativePixelDecoder needs num_layers >= 2, got {num_layers}')
+        self.dim, self.out_channels, self.flat_color = dim, out_channels, flat_color
+        self.token_grid, self.resolution = tuple(token_grid), tuple(resolution)
+        self.pos_in, self.slot_in = nn.Linear(2, hidden), nn.Linear(dim, hidden)
+        layers = []
+        for _ in range(num_layers - 2): layers += [nn.ReLU(), nn.Linear(hidden, hidden)]
+        self.mlp = nn.Sequential(*layers, nn.ReLU(), nn.Linear(hidden, 1 if flat_color else out_channels + 1))
+        self.color = nn.Linear(dim, out_channels) if flat_color else None
+        self.register_buffer('token_pos', pixel_centres(*self.token_grid), persistent=False)    # (N, 2)
+        self.register_buffer('pixel_pos', pixel_centres(*self.resolution), persistent=False)    # (H·W, 2)
+
+    def forward(self, slots, attn, pixels: torch.Tensor | None = None) -> DecoderOutput:
+        "Images `(B, C, H, W)` etc.; with `pixels` (P,) indices into the H·W grid: `(B, C, P)`, `(B, K, C, P)`, `(B, K, P)`."
+        B, K, D = _check_slots(slots, self.dim, 'RelativePixelDecoder')
+        if attn.shape != (B, K, len(self.token_pos)):
+            raise ValueError(f'RelativePixelDecoder expects attention (B={B}, K={K}, N={len(self.token_pos)}) '
+                             f'over its {self.token_grid} token grid, got {tuple(attn.shape)}')
+        centre, scale = attention_frame(attn, self.token_pos)                    # (B, K, 2) each
+        pos = self.pixel_pos if pixels is None else self.pixel_pos[pixels]       # (P, 2)
+        rel = (pos - centre[:, :, None]) / scale[:, :, None]                     # (B, K, P, 2)
+        out = self.mlp(self.pos_in(rel) + self.slot_in(slots)[:, :, None])       # (B, K, P, C+1) or (B, K, P, 1)
+        alpha_logits = out[..., -1]                                              # (B, K, P)
+        if self.color is not None: values = self.color(slots)[:, :, :, None].expand(-1, -1, -1, pos.shape[0])
+        else: values = out[..., :-1].movedim(-1, 2)                              # (B, K, C, P)
+        recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)      # (B, C, P), (B, K, P)
+        if pixels is not None: return DecoderOutput(recon, values, masks, alpha_logits)
+        H, W = self.resolution
+        return DecoderOutput(recon.unflatten(-1, (H, W)), values.unflatten(-1, (H, W)),
+                             masks.unflatten(-1, (H, W)), alpha_logits.unflatten(-1, (H, W)))

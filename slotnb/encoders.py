@@ -52,7 +52,8 @@ class CNNEncoder(nn.Module):
     """Slot Attention image encoder: 4 × (conv k×k, padding k//2 → ReLU), then soft position embedding, then flatten.
     `forward(img (B, in_channels, H, W)) -> tokens (B, N, hid_dim)`, N = h·w at `out_resolution` (= H·W for strides 1)."""
     def __init__(self, hid_dim: int = 64, resolution: tuple[int, int] = (64, 64), in_channels: int = 3,
-                 kernel_size: int = 5, strides: tuple[int, ...] = (1, 1, 1, 1)):
+                 kernel_size: int = 5, strides: tuple[int, ...] = (1, 1, 1, 1),
+                 rgb_skip: bool = False):   # add a 1×1 map of the input's colour (block means at the token grid)
         super().__init__()
         if len(strides) != 4: raise ValueError(f'CNNEncoder has 4 conv layers: strides needs 4 entries, got {tuple(strides)}')
         self.hid_dim, self.in_channels, self.resolution = hid_dim, in_channels, tuple(resolution)
@@ -63,6 +64,7 @@ class CNNEncoder(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.out_resolution = (h, w)
         self.pos = SoftPositionEmbed(hid_dim, self.out_resolution)
+        self.rgb = nn.Conv2d(in_channels, hid_dim, 1) if rgb_skip else None   # drawn last: the other weights keep their seeds
 
     @property
     def num_tokens(self) -> int: return self.out_resolution[0] * self.out_resolution[1]
@@ -70,7 +72,9 @@ class CNNEncoder(nn.Module):
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         if img.ndim != 4 or img.shape[1:] != (self.in_channels, *self.resolution):
             raise ValueError(f'CNNEncoder expects images (B, {self.in_channels}, {self.resolution[0]}, {self.resolution[1]}), got {tuple(img.shape)}')
-        feats = self.pos(self.convs(img))         # (B, D, h, w)
+        feats = self.convs(img)                   # (B, D, h, w)
+        if self.rgb is not None: feats = feats + self.rgb(nn.functional.adaptive_avg_pool2d(img, self.out_resolution))
+        feats = self.pos(feats)
         return feats.flatten(2).transpose(1, 2)   # (B, N, D), row-major over (h, w)
 
 # %% ../nbs/01_encoders.ipynb #ad1ddd3e

@@ -8,8 +8,8 @@ import json, math, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'label_colors', 'overlay', 'common_size',
-           'segmentation_picture']
+__all__ = ['predict_masks', 'kmeans_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'score_line', 'label_colors',
+           'overlay', 'common_size', 'segmentation_picture']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
@@ -30,16 +30,31 @@ def predict_masks(model: nn.Module, x: Tensor, generator: torch.Generator | None
     out = model(x, generator=generator, num_slots=num_slots)
     return out.masks.float(), out
 
+def kmeans_masks(images: Tensor, k: int = 5, seed: int = 0) -> Tensor:
+    """The reference that needs no training: k-means (scikit-learn, k-means++, 3 restarts) on the RGB values of each
+    image `(B, 3, H, W)` alone, as one-hot masks `(B, k, H, W)` (an image with fewer than k colours gets fewer groups)."""
+    from sklearn.cluster import KMeans
+    B, C, H, W = images.shape
+    out = torch.zeros(B, k, H * W)
+    for b in range(B):
+        px = images[b].reshape(C, -1).T.double().cpu().numpy()                   # (H·W, 3)
+        n = min(k, len(np.unique(px, axis=0)))
+        labels = torch.from_numpy(KMeans(n, n_init=3, random_state=seed).fit_predict(px)).long()
+        out[b, labels, torch.arange(H * W)] = 1
+    return out.reshape(B, k, H, W)
+
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
-             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False) -> dict:
+             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
+             kmeans: bool = False) -> dict:
     """FG-ARI and mBO over `dataset` for each seed: {'fg_ari': mean over seeds, 'fg_ari_std', 'per_seed': [...], ...};
-    'one_slot_fg_ari' is what putting every pixel into one slot would score on the same images (the floor to beat)."""
+    'one_slot_fg_ari' is what putting every pixel into one slot would score on the same images (the floor to beat);
+    with `kmeans`, 'kmeans_fg_ari' is what a per-image k-means on the input's colours scores (`kmeans_masks`)."""
     # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
     # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
-    per_seed, lump = [], []
+    per_seed, lump, km = [], [], []
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
         aris, mbos = [], []
@@ -50,13 +65,17 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
             mbos.append(mean_best_overlap(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
             if seed == seeds[0]:   # the reference: every pixel in one slot
                 lump.append(fg_ari(gt, torch.ones_like(gt[:, :1]), bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
+                if kmeans:
+                    groups = kmeans_masks(batch[input_key], k=gt.shape[1]).to(device)
+                    km.append(fg_ari(gt, groups, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
         ari, mbo = torch.cat(aris).double(), torch.cat(mbos).double()
         per_seed.append({'seed': seed, 'fg_ari': float(torch.nanmean(ari)), 'mbo': float(torch.nanmean(mbo)),
                          'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum())})
     vals = np.array([r['fg_ari'] for r in per_seed])
+    extra = {'kmeans_fg_ari': float(torch.nanmean(torch.cat(km).double()))} if kmeans else {}
     return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
-            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(torch.nanmean(torch.cat(lump).double()))}
+            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(torch.nanmean(torch.cat(lump).double())), **extra}
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
@@ -68,12 +87,13 @@ def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
     return model.to(device).eval(), cfg
 
 def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int = 32, out: str | None = None,
-                        pictures: str | None = None, dataset_path: str | None = None, device='cpu', progress=True) -> dict:
+                        pictures: str | None = None, dataset_path: str | None = None, device='cpu', progress=True,
+                        kmeans: bool = True) -> dict:
     "Evaluate a checkpoint on `split` of its dataset (or `dataset_path`); optionally write JSON results and a picture."
     model, cfg = load_model(path, device)
     if dataset_path is not None: cfg.dataset_path = dataset_path
     ds = build_dataset(cfg, split, progress=progress)
-    res = evaluate(model, ds, seeds=seeds, batch_size=batch_size, device=device, progress=progress)
+    res = evaluate(model, ds, seeds=seeds, batch_size=batch_size, device=device, progress=progress, kmeans=kmeans)
     res.update(checkpoint=str(path), split=split, step=load_checkpoint(path)['step'], config=cfg.to_dict())
     if pictures is not None:
         batch = torch.utils.data.default_collate([ds[i] for i in range(min(8, len(ds)))])
@@ -86,6 +106,14 @@ def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int =
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(res, indent=2)); os.replace(tmp, out)
     return res
+
+def score_line(r: dict) -> str:
+    "One line with FG-ARI and its two reference points (×100), for every place that prints a score."
+    n = len(r.get('seeds', [])) or 1
+    line = f"FG-ARI {100 * r['fg_ari']:.1f} ± {100 * r['fg_ari_std']:.1f} (x100, {n} seed{'s' * (n > 1)})"
+    line += f" | every pixel in one slot: {100 * r['one_slot_fg_ari']:.1f}"
+    if 'kmeans_fg_ari' in r: line += f" | k-means on colours: {100 * r['kmeans_fg_ari']:.1f}"
+    return line + f" | mBO {100 * r['mbo']:.1f}"
 
 # %% ../nbs/08_evaluation.ipynb #0b776d91
 def label_colors(n: int) -> np.ndarray:
@@ -115,18 +143,19 @@ def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Te
     import matplotlib.pyplot as plt
     images, gt_masks, pred_masks = common_size(images, gt_masks, pred_masks)
     n = min(n, images.shape[0]); K = pred_masks.shape[1]
-    cols = 3 if gt_masks is not None else 2
+    cols = 4 if gt_masks is not None else 3
     fig, axes = plt.subplots(n, cols, figsize=(2 * cols, 2 * n), squeeze=False)
     colors = label_colors(max(K, gt_masks.shape[1] if gt_masks is not None else 0))
     for i in range(n):
         img = ((images[i] + 1) / 2 if rescaled else images[i]).clamp(0, 1).permute(1, 2, 0).numpy()
         pred = pred_masks[i].argmax(0).numpy()
-        panels = [img, overlay(img, pred, colors)]
+        panels = [img, colors[pred], overlay(img, pred, colors)]
         if gt_masks is not None:
             g = gt_masks[i].numpy()
-            panels.append(overlay(img, g.argmax(0), colors, ignore=g.sum(0) == 0))
+            flat = colors[g.argmax(0)]; flat[g.sum(0) == 0] = 1.0
+            panels.append(flat)
         for j, (ax, p) in enumerate(zip(axes[i], panels)):
             ax.imshow(p); ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title(['input', 'slots (argmax)', 'ground truth'][j], fontsize=9)
+            if i == 0: ax.set_title(['input', 'slots (argmax)', 'slots over input', 'ground truth'][j], fontsize=9)
     fig.tight_layout()
     return fig

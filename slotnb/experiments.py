@@ -259,6 +259,10 @@ def describe_config(cfg: SlotConfig) -> str:
     R = cfg.resolution
     if cfg.mode == 'image':
         arch = f"CNN (strides {tuple(cfg.encoder_strides)}) → {cfg.decoder_type or 'fixed'} decoder, {R}px"
+        levers = [n for n, on in (('RGB skip', cfg.encoder_rgb), ('learned slot queries', cfg.slot_init == 'learned'),
+                                  ('implicit gradient', cfg.implicit_grad), ('one colour per slot', cfg.decoder_flat_color),
+                                  (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels)) if on]
+        if levers: arch += f" ({', '.join(levers)})"
     elif cfg.mode == 'dinosaur':
         arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '
                 f'{cfg.decoder_hid_dim} ch) → {R}px image')
@@ -292,6 +296,7 @@ def loss_figure(run_dir, title: str = ''):
     if np.all(vals[np.isfinite(vals)] > 0): ax.set_yscale('log')
     ax.set_xlabel('step'); ax.set_title(title or 'training losses', fontsize=9); ax.legend(fontsize=7)
     ax_lr.plot(s['step'], s['lr']); ax_lr.set_xlabel('step'); ax_lr.set_title('learning rate', fontsize=9)
+    ax_lr.ticklabel_format(axis='y', style='sci', scilimits=(0, 0), useOffset=False)   # 1e-3, not 1e-8 + 9.999e-4
     fig.tight_layout()
     return fig
 

@@ -18,14 +18,15 @@ import torch
 from torch import nn, Tensor
 
 # %% ../nbs/06_models.ipynb #ddf43bed
-from .encoders import CNNEncoder, SetMLP, TokenProjection
-from .slot_attention import SlotAttention
+from .encoders import CNNEncoder, SetMLP, TokenProjection, conv_out_size
+from .slot_attention import SlotAttention, SLOT_INITS
 from .regularizers import CovLoss, CosineLoss
-from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder
+from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder, \
+    RelativePixelDecoder
 
 # %% ../nbs/06_models.ipynb #8c894630
 DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
-DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed')
+DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed', 'relative')
 CONV_INITS = ('torch', 'kaiming')
 
 @dataclass
@@ -97,6 +98,15 @@ class SlotConfig:
     resume: bool = False
     coco_split: str = 'train'           # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
     log_every: int = 10
+    minutes: float = 0.0                # wall-clock training budget: stop at the first step past it, checkpoint (0: none)
+    # --- levers for learning in minutes (chapters 01, 02, 04); the defaults are the original's
+    encoder_kernel: int = 5             # kernel of the CNN encoder's convolutions
+    encoder_rgb: bool = False           # add the input colour (block means) to the tokens (CNNEncoder rgb_skip)
+    slot_init: str = 'gaussian'         # 'learned': one learned query per slot (BO-QSA) instead of the shared Gaussian
+    implicit_grad: bool = False         # detach the slots before the last iteration (Chang et al. 2022)
+    attn_temperature: float = 1.0       # multiplies Slot Attention's logits
+    decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
+    loss_pixels: int = 0                # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
 
     @property
     def mode(self) -> str:
@@ -133,6 +143,14 @@ class SlotConfig:
             if getattr(self, name) < 1: bad(f'--{name} must be at least 1, got {getattr(self, name)}')
         if len(self.encoder_strides) != 4: bad(f'encoder_strides needs 4 values, got {self.encoder_strides}')
         if self.conv_init not in CONV_INITS: bad(f'conv_init must be one of {CONV_INITS}, got {self.conv_init!r}')
+        if self.slot_init not in SLOT_INITS: bad(f'--slot_init must be one of {SLOT_INITS}, got {self.slot_init!r}')
+        if self.decoder_type == 'relative' and self.mode != 'image':
+            bad('--decoder_type relative decodes images from a CNN encoder: not with --dinosaur / --dinosaur-emb')
+        if self.loss_pixels and self.decoder_type != 'relative':
+            bad(f'--loss_pixels {self.loss_pixels} needs --decoder_type relative (the other decoders draw whole images)')
+        if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
+            bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
+        if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
         return self
 
     def to_dict(self) -> dict: return asdict(self)
@@ -149,7 +167,11 @@ class SlotConfig:
 
 # %% ../nbs/06_models.ipynb #56af6b5c
 PRESETS = {
-    'cpu': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1), decoder_type='adaptive',
+    'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32, encoder_strides=(2, 1, 1, 1), encoder_kernel=3,
+                encoder_rgb=True, conv_init='kaiming', slot_init='learned', decoder_type='relative', decoder_flat_color=True,
+                decoder_hid_dim=64, decoder_mlp_num_layers=4, loss_pixels=1024, batch_size=16, learning_rate=1e-3,
+                warmup_steps=200, decay_steps=100000, num_train_steps=6000, store_freq=250, vis_freq=250, num_workers=0),
+    'cpu-broadcast': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1), decoder_type='adaptive',
                 decoder_init_size=8, decoder_channels=32, conv_init='kaiming', batch_size=16, learning_rate=1e-3, warmup_steps=200,
                 decay_steps=20000, num_train_steps=15000, store_freq=250, vis_freq=250, num_workers=0),
     'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
@@ -179,11 +201,14 @@ class SlotModel(nn.Module):
         self.sigmoid_output = sigmoid_output  # the original's --bce-loss: sigmoid on the combined image only
 
     def forward(self, x: Tensor, num_slots: int | None = None, generator: torch.Generator | None = None,
-                slots_init: Tensor | None = None) -> SlotOutput:
-        "x: image (B, 3, H, W) or ViT tokens (B, N, C); `generator` makes the slot initialisation reproducible."
+                slots_init: Tensor | None = None, pixels: Tensor | None = None) -> SlotOutput:
+        """x: image (B, 3, H, W) or ViT tokens (B, N, C); `generator` makes the slot initialisation reproducible.
+        `pixels` (P,): decode only these pixels of the H·W grid (the `relative` decoder; outputs `(…, P)`)."""
         tokens = self.encoder(x)                                          # (B, N, D)
         slots, attn = self.slot_attention(tokens, num_slots=num_slots, slots_init=slots_init, generator=generator)
-        dec = self.decoder(slots)
+        if getattr(self.decoder, 'needs_attention', False): dec = self.decoder(slots, attn, pixels=pixels)
+        elif pixels is not None: raise ValueError(f'{type(self.decoder).__name__} draws whole images: pixels= needs the relative decoder')
+        else: dec = self.decoder(slots)
         recon = torch.sigmoid(dec.recon) if self.sigmoid_output else dec.recon
         return SlotOutput(recon, dec.slot_recons, dec.masks, slots, attn)
 
@@ -192,7 +217,8 @@ def build_encoder(cfg: SlotConfig) -> nn.Module:
     "CNN encoder + set MLP for images; LayerNorm/Linear/ReLU front end + set MLP for ViT tokens. Output (B, N, D)."
     D = cfg.hid_dim
     if cfg.mode == 'image':
-        cnn = CNNEncoder(hid_dim=D, resolution=(cfg.resolution, cfg.resolution), strides=tuple(cfg.encoder_strides))
+        cnn = CNNEncoder(hid_dim=D, resolution=(cfg.resolution, cfg.resolution), strides=tuple(cfg.encoder_strides),
+                         kernel_size=cfg.encoder_kernel, rgb_skip=cfg.encoder_rgb)
         return nn.Sequential(cnn, SetMLP(D))
     return nn.Sequential(TokenProjection(cfg.vit_dim, D), SetMLP(D))
 
@@ -205,6 +231,11 @@ def build_decoder(cfg: SlotConfig) -> nn.Module:
     kind = cfg.decoder_type or ('adaptive' if cfg.dataset == 'clevr' else 'fixed')
     C = cfg.decoder_channels or D
     if kind == 'fixed': return MDSpritesDecoder(D, resolution=(R, R), hidden=C)
+    if kind == 'relative':
+        side = R
+        for s in cfg.encoder_strides: side = conv_out_size(side, cfg.encoder_kernel, s)   # the encoder's token grid
+        return RelativePixelDecoder(D, token_grid=(side, side), resolution=(R, R), hidden=cfg.decoder_hid_dim,
+                                    num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color)
     if kind == 'adaptive': return AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R)
     if kind == 'coco-adaptive':
         dec = COCOAdaptiveDecoder(D, init_size=cfg.decoder_init_size, hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers)
@@ -217,7 +248,8 @@ def build_decoder(cfg: SlotConfig) -> nn.Module:
 def build_model(cfg: SlotConfig) -> SlotModel:
     "The model for `cfg` (validated). Parameters are initialised from the global torch RNG: seed it first."
     cfg.validate()
-    sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden)
+    sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden,
+                       init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature)
     model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg), sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
     if cfg.conv_init == 'kaiming': kaiming_convs_(model)
     return model

@@ -8,25 +8,42 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['SlotAttention']
+__all__ = ['SLOT_INITS', 'SlotAttention']
 
 # %% ../nbs/02_slot_attention.ipynb #e65dc9db
+SLOT_INITS = ('gaussian', 'learned')
+
 class SlotAttention(nn.Module):
-    """Slot Attention (Locatello et al. 2020) with the original's parametrisation (SPEC §1.1).
-    `forward(inputs (B, N, D)) -> (slots (B, K, D), attn (B, K, N))`; attn = last iteration's softmax over slots."""
-    def __init__(self, num_slots: int, dim: int, iters: int = 3, eps: float = 1e-8, mlp_hidden: int = 128, ln_eps: float = 1e-3):
+    """Slot Attention (Locatello et al. 2020) with the original's parametrisation.
+    `forward(inputs (B, N, D)) -> (slots (B, K, D), attn (B, K, N))`; attn = last iteration's softmax over slots.
+    The defaults are the original's; `init`, `implicit` and `temperature` are the levers of the section below."""
+    def __init__(self, num_slots: int, dim: int, iters: int = 3, eps: float = 1e-8, mlp_hidden: int = 128,
+                 ln_eps: float = 1e-3,
+                 init: str = 'gaussian',        # 'gaussian': shared learned μ, σ (original); 'learned': one query per slot
+                 implicit: bool = False,        # detach the slots before the last iteration (Chang et al. 2022)
+                 temperature: float = 1.0):     # multiplies the attention logits q·k/√D (1: original)
         super().__init__()
         if iters < 1: raise ValueError(f'SlotAttention needs iters >= 1, got {iters}')
-        self.num_slots, self.dim, self.iters, self.eps, self.scale = num_slots, dim, iters, eps, dim ** -0.5
-        self.slots_mu = nn.Parameter(torch.randn(1, 1, dim))         # μ ~ N(0, 1), shared by all slots
-        self.slots_log_sigma = nn.Parameter(torch.rand(1, 1, dim))   # log σ ~ U[0, 1)
+        if init not in SLOT_INITS: raise ValueError(f'SlotAttention init must be one of {SLOT_INITS}, got {init!r}')
+        self.num_slots, self.dim, self.iters, self.eps = num_slots, dim, iters, eps
+        self.init, self.implicit, self.scale = init, implicit, temperature * dim ** -0.5
+        if init == 'gaussian':
+            self.slots_mu = nn.Parameter(torch.randn(1, 1, dim))         # μ ~ N(0, 1), shared by all slots
+            self.slots_log_sigma = nn.Parameter(torch.rand(1, 1, dim))   # log σ ~ U[0, 1)
         self.to_q, self.to_k, self.to_v = (nn.Linear(dim, dim, bias=False) for _ in range(3))
         self.gru = nn.GRUCell(dim, dim)
         self.mlp = nn.Sequential(nn.Linear(dim, max(dim, mlp_hidden)), nn.ReLU(), nn.Linear(max(dim, mlp_hidden), dim))
         self.norm_inputs, self.norm_slots, self.norm_mlp = (nn.LayerNorm(dim, eps=ln_eps) for _ in range(3))
+        if init == 'learned': self.slots_queries = nn.Parameter(torch.randn(1, num_slots, dim))   # (1, K, D), drawn last
 
-    def sample_slots(self, batch_size: int, num_slots: int | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
-        "Initial slots `(B, K, D)` = μ + exp(log σ)·ε, ε ~ N(0, I) drawn from `generator` on its device (reparametrised)."
+    def sample_slots(self, batch_size: int, num_slots: int | None = None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+        """Initial slots `(B, K, D)`. 'gaussian': μ + exp(log σ)·ε, ε ~ N(0, I) drawn from `generator` on its device
+        (reparametrised). 'learned': the K learned queries, the same for every image (no noise, K fixed)."""
+        if self.init == 'learned':
+            if num_slots not in (None, self.num_slots):
+                raise ValueError(f'learned slot queries fix K={self.num_slots}; num_slots={num_slots} needs init="gaussian"')
+            return self.slots_queries.expand(batch_size, -1, -1)
         mu, log_sigma = self.slots_mu, self.slots_log_sigma                                    # (1, 1, D)
         device = generator.device if generator is not None else mu.device
         noise = torch.randn(batch_size, num_slots or self.num_slots, self.dim, generator=generator,
@@ -36,19 +53,25 @@ class SlotAttention(nn.Module):
     def forward(self, inputs: torch.Tensor, num_slots: int | None = None, slots_init: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         B, N, D = inputs.shape
-        if D != self.dim: raise ValueError(f'SlotAttention(dim={self.dim}) expects inputs (B, N, {self.dim}), got {tuple(inputs.shape)}')
+        if D != self.dim:
+            raise ValueError(f'SlotAttention(dim={self.dim}) expects inputs (B, N, {self.dim}), got {tuple(inputs.shape)}')
         if slots_init is None: slots = self.sample_slots(B, num_slots, generator)               # (B, K, D)
         elif slots_init.ndim != 3 or slots_init.shape[::2] != (B, D) or num_slots not in (None, slots_init.shape[1]):
-            raise ValueError(f'slots_init must be (B={B}, K{"=" + str(num_slots) if num_slots else ""}, D={D}), got {tuple(slots_init.shape)}')
+            want = f'(B={B}, K{"=" + str(num_slots) if num_slots else ""}, D={D})'
+            raise ValueError(f'slots_init must be {want}, got {tuple(slots_init.shape)}')
         else: slots = slots_init
+        start = slots
         inputs = self.norm_inputs(inputs)
         k, v = self.to_k(inputs), self.to_v(inputs)                                            # (B, N, D)
-        for _ in range(self.iters):
+        for i in range(self.iters):
+            if self.implicit and i == self.iters - 1:
+                slots = slots.detach() + (start - start.detach())     # value: the fixed point; gradient: to the start
             q = self.to_q(self.norm_slots(slots))                                              # (B, K, D)
-            attn = torch.einsum('bkd,bnd->bkn', q, k).mul(self.scale).softmax(dim=1)           # (B, K, N): slots compete per input
+            attn = torch.einsum('bkd,bnd->bkn', q, k).mul(self.scale).softmax(dim=1)           # (B, K, N): compete per input
             weights = attn + self.eps
-            weights = weights / weights.sum(dim=-1, keepdim=True)                              # (B, K, N): each slot's weighted mean
+            weights = weights / weights.sum(dim=-1, keepdim=True)                              # (B, K, N): weighted means
             updates = torch.einsum('bkn,bnd->bkd', weights, v)                                 # (B, K, D)
             slots = self.gru(updates.reshape(-1, D), slots.reshape(-1, D)).reshape(B, -1, D)   # (B, K, D)
             slots = slots + self.mlp(self.norm_mlp(slots))
         return slots, attn
+

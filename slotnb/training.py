@@ -8,9 +8,9 @@ import csv, json, math, os, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'compute_losses',
-           'slot_generator', 'save_checkpoint', 'load_checkpoint', 'rng_state', 'slot_picture', 'ScalarLog',
-           'NonFiniteLoss', 'describe_model', 'train', 'tiny_config', 'TinyImages']
+__all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
+           'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'rng_state', 'slot_picture',
+           'ScalarLog', 'NonFiniteLoss', 'describe_model', 'over_budget', 'train', 'tiny_config', 'TinyImages']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import numpy as np
@@ -83,13 +83,22 @@ def model_io(batch: dict, cfg: SlotConfig, device) -> tuple[Tensor, Tensor]:
     feats = batch['features'].to(device, non_blocking=True).float()
     return feats, (feats if cfg.mode == 'dinosaur_emb' else batch['image'].to(device, non_blocking=True))
 
+def loss_pixels(cfg: SlotConfig, step: int, device='cpu') -> Tensor | None:
+    "The `cfg.loss_pixels` pixel indices scored at `step` (a pure function of seed and step), or None for all pixels."
+    n = cfg.resolution ** 2
+    if not cfg.loss_pixels or cfg.loss_pixels >= n: return None
+    g = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 7 + 3)
+    return torch.randperm(n, generator=g)[:cfg.loss_pixels].to(device)
+
 def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict, step: int, cfg: SlotConfig,
                    generator: torch.Generator | None = None) -> tuple[dict, object]:
     "Loss terms for one batch: {'loss', 'recon_loss', ...regulariser terms}; also returns the model output."
     device = next(model.parameters()).device
     x, target = model_io(batch, cfg, device)
+    pixels = loss_pixels(cfg, step, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp_bf16):
-        out = model(x, generator=generator)
+        out = model(x, generator=generator) if pixels is None else model(x, generator=generator, pixels=pixels)
+    if pixels is not None: target = target.flatten(2)[:, :, pixels]                  # (B, 3, P)
     recon = out.recon.float()
     rec = F.binary_cross_entropy(recon, target) if cfg.bce_loss else F.mse_loss(recon, target)
     terms = {'recon_loss': rec}
@@ -129,8 +138,8 @@ def rng_state() -> dict:
     return {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': __import__('random').getstate()}
 
 # %% ../nbs/07_training.ipynb #8a05076f
-def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False):
-    "Figure: rows = images; columns = input, reconstruction, then each slot's recon·mask + (1−mask) on white."
+def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: int | None = None):
+    "Figure: rows = images; columns = input, reconstruction, then each slot's recon·mask + (1−mask) on white; `step` in the title."
     import matplotlib.pyplot as plt
     n = min(n, images.shape[0]); K = out.masks.shape[1]
     show = lambda t: ((t + 1) / 2 if rescaled else t).clamp(0, 1).permute(1, 2, 0).cpu().numpy()
@@ -142,6 +151,7 @@ def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False):
         for j, (ax, im) in enumerate(zip(axes[i], row)):
             ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
             if i == 0: ax.set_title(['input', 'recon'][j] if j < 2 else f'slot {j - 2}', fontsize=8)
+    if step is not None: fig.suptitle(f'training step {step:,}', fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -205,9 +215,16 @@ def describe_model(model: nn.Module, regularizer: nn.Module | None = None) -> st
     if regularizer is not None: lines.append(f'regulariser parameters: {count(regularizer):,}')
     return '\n'.join(lines)
 
+def over_budget(elapsed_s: float, minutes: float, world: int = 1) -> bool:
+    "Whether `elapsed_s` seconds are past `minutes`; with several processes, past it on any of them (all stop together)."
+    over = torch.tensor(float(elapsed_s >= minutes * 60))
+    if world > 1: dist.all_reduce(over, op=dist.ReduceOp.MAX)
+    return bool(over)
+
 def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, progress: bool = True,
           stop_after: int | None = None) -> dict:
-    "Train `cfg` to `num_train_steps` (resuming from its checkpoint if `cfg.resume`). `stop_after` ends this call early (tests)."
+    """Train `cfg` to `num_train_steps` (resuming from its checkpoint if `cfg.resume`), or until `cfg.minutes` of this
+    call have passed: then the step under way finishes and is checkpointed. `stop_after` ends this call early (tests)."""
     cfg.validate()
     rank, local_rank, world = _dist_info()
     if world > 1 and not dist.is_initialized():
@@ -256,6 +273,7 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     if regularizer is not None: regularizer.train()
     bar = tqdm(total=total, initial=start, disable=not (progress and main), desc='train', dynamic_ncols=True)
     t0, seen, window, step = time.time(), 0, [], start
+    t_budget = time.perf_counter()                      # `cfg.minutes` counts the steps of this call
     last_saved = start if ck is not None else None
     try:
         for step, batch in enumerate(loader, start=start + 1):
@@ -267,6 +285,7 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
             if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             opt.step()
             window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
+            if cfg.minutes and over_budget(time.perf_counter() - t_budget, cfg.minutes, world): total = step
             is_log, is_store = step % cfg.log_every == 0 or step == total, step % cfg.store_freq == 0 or step == total
             if is_log or is_store:
                 losses = torch.stack(window)
@@ -277,9 +296,10 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 if main:
                     dt = time.time() - t0
                     scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
-                    scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9),
-                                slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
-                                slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
+                    scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9))
+                    if hasattr(model.slot_attention, 'slots_mu'):
+                        scal.update(slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
+                                    slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
                     log.log(step, scal)
                     bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{scal["img_per_s"]:.1f}')
                 window, seen, t0 = [], 0, time.time()
@@ -287,15 +307,18 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 with torch.no_grad():
                     x = batch['image'] if 'image' in batch else None
                     if x is not None and cfg.mode != 'dinosaur_emb':
-                        log.figure('reconstructions', slot_picture(x, out, rescaled=cfg.dataset_rescale), step,
+                        if cfg.loss_pixels: out = model(x[:8].to(device), generator=slot_generator(cfg, step, device))
+                        log.figure('reconstructions', slot_picture(x, out, rescaled=cfg.dataset_rescale, step=step), step,
                                    run_dir / 'pictures' / f'step_{step:07d}.png')
             if is_store: save(step); last_saved = step
             bar.update(1)
+            if step == total: break
     finally:
         bar.close()
         if log is not None: log.close()
     return {'step': step, 'checkpoint': str(ckpt_path), 'run_dir': str(run_dir), 'model': model, 'regularizer': regularizer,
-            'last_loss': float(terms['loss'].detach()) if step > start else None}
+            'last_loss': float(terms['loss'].detach()) if step > start else None,
+            'budget_hit': bool(cfg.minutes) and step < cfg.num_train_steps}
 
 # %% ../nbs/07_training.ipynb #33d7d3e7
 def tiny_config(model_dir, **kw) -> SlotConfig:

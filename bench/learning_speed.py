@@ -1,0 +1,126 @@
+"""How fast a preset learns: FG-ARI after 2, 5 and 10 minutes of training, for several training seeds.
+
+Usage (from the repository root, with the venv active; run it on a quiet machine):
+
+    python bench/learning_speed.py                                   # the `cpu` preset, seeds 0 1 2, at 2 5 10 minutes
+    python bench/learning_speed.py --seeds 0 --at 1 2 --threads 2    # a quick look
+    python bench/learning_speed.py --set slot_init=gaussian          # one lever switched off (the ablation table)
+    python bench/learning_speed.py --preset cpu-broadcast --figure curve.png
+
+Data: ColoredMdSprites generated once for all seeds (10,000 training images with seed 0, 320 held-out test images with
+seed 10000, the tables' and the demo's sets). Each training seed changes the parameters, the data order and the slot
+noise. Training runs in segments with `SlotConfig.minutes` (the wall-clock budget of `slotnb_train --minutes`): train to
+the first time point, checkpoint, evaluate, resume to the next one, and so on. Resuming continues bit-identically, so
+the segments are one run whose evaluation time is not counted. At each time point: FG-ARI (×100, mean over evaluation
+seeds 0, 1, 2) and mBO on the 320 test images. Two reference points are computed once: `one_slot` (every pixel in one
+slot) and `kmeans` (per-image k-means on the colours, `slotnb.evaluation.kmeans_masks`).
+
+The last line printed is one JSON object: per seed and time point (steps, training seconds, FG-ARI, mBO), the mean and
+standard deviation over training seeds at each time point, the references, the load averages, the config.
+"""
+from __future__ import annotations
+import argparse, dataclasses, json, os, shutil, subprocess, tempfile, time
+from pathlib import Path
+import numpy as np
+import torch
+
+from slotnb.models import SlotConfig, apply_preset
+from slotnb.training import train, build_dataset
+from slotnb.evaluation import evaluate, load_model, kmeans_masks
+from slotnb.metrics import fg_ari
+from cpu_budget import config_overrides
+
+
+def git_commit() -> str:
+    try: return subprocess.run(['git', 'rev-parse', '--short=10', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    except OSError: return 'unknown'
+
+
+def references(test_ds) -> dict:
+    "One-slot floor and k-means FG-ARI (×100) of the test set."
+    batch = torch.utils.data.default_collate([test_ds[i] for i in range(len(test_ds))])
+    gt = batch['masks']
+    lump = fg_ari(gt, torch.ones_like(gt[:, :1])).double().nanmean()
+    km = fg_ari(gt, kmeans_masks(batch['image'], k=gt.shape[1])).double().nanmean()
+    return {'one_slot': round(100 * float(lump), 2), 'kmeans': round(100 * float(km), 2)}
+
+
+def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_ds, train_ds, eval_seeds) -> list[dict]:
+    cfg = dataclasses.replace(base, seed=seed, model_dir=str(run_dir / f'seed{seed}'))
+    rows, done = [], 0.0
+    for t in at:
+        seg = dataclasses.replace(cfg, minutes=t - done, resume=done > 0)
+        t0 = time.perf_counter()
+        res = train(seg, dataset=train_ds, progress=False)
+        spent = time.perf_counter() - t0
+        done = t
+        model, _ = load_model(res['checkpoint'])
+        ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
+        prev = rows[-1]['train_s'] if rows else 0.0
+        row = {'minutes': t, 'step': res['step'], 'train_s': round(prev + spent, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
+               'fg_ari_std': round(100 * ev['fg_ari_std'], 2), 'mbo': round(100 * ev['mbo'], 2), 'loadavg': os.getloadavg()[0]}
+        rows.append(row)
+        print(json.dumps({'seed': seed, **row}), flush=True)
+    return rows
+
+
+def figure(summary: dict, refs: dict, path: str, title: str):
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for seed, rows in summary['runs'].items():
+        ax.plot([0] + [r['minutes'] for r in rows], [0] + [r['fg_ari'] for r in rows], marker='o', label=f'training seed {seed}')
+    ax.axhline(refs['one_slot'], color='grey', ls='--', label=f"every pixel in one slot ({refs['one_slot']:.1f})")
+    ax.axhline(refs['kmeans'], color='black', ls=':', label=f"k-means on colours ({refs['kmeans']:.1f})")
+    ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('FG-ARI ×100 (320 test images)')
+    ax.set_ylim(0, 102); ax.set_title(title, fontsize=9); ax.legend(fontsize=7, loc='lower right')
+    fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--preset', default='cpu')
+    p.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2], help='training seeds')
+    p.add_argument('--at', type=float, nargs='+', default=[2, 5, 10], help='minutes of training at which to evaluate')
+    p.add_argument('--threads', type=int, default=None, help='torch.set_num_threads (default: torch\'s choice)')
+    p.add_argument('--eval_seeds', type=int, nargs='+', default=[0, 1, 2])
+    p.add_argument('--run_dir', default=None, help='keep the runs here (default: a temporary folder, deleted)')
+    p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override SlotConfig fields of the preset')
+    p.add_argument('--out', default=None, help='also write the final JSON here')
+    p.add_argument('--figure', default=None, help='save FG-ARI against minutes here (PNG)')
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    tmp = tempfile.mkdtemp(prefix='learning_speed_') if a.run_dir is None else None
+    run_dir = Path(tmp or a.run_dir)
+    overrides = config_overrides(a.set)
+    base = apply_preset(SlotConfig(), a.preset, base=True, dataset_path=str(run_dir / 'data'), num_train_steps=10 ** 9,
+                        store_freq=10 ** 9, vis_freq=0, **overrides)
+    load0 = os.getloadavg()
+    try:
+        data_cfg = dataclasses.replace(base, seed=0)                       # train: seed 0, test: seed 10000
+        train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
+        refs = references(test_ds)
+        print(json.dumps({'references': refs}), flush=True)
+        runs = {s: run_seed(base, s, sorted(a.at), run_dir, test_ds, train_ds, tuple(a.eval_seeds)) for s in a.seeds}
+    finally:
+        if tmp: shutil.rmtree(tmp, ignore_errors=True)
+    summary = {}
+    for i, t in enumerate(sorted(a.at)):
+        vals = np.array([runs[s][i]['fg_ari'] for s in a.seeds])
+        mbos = np.array([runs[s][i]['mbo'] for s in a.seeds])
+        summary[str(t)] = {'fg_ari_mean': round(float(vals.mean()), 2), 'fg_ari_std': round(float(vals.std(ddof=1)), 2) if len(vals) > 1 else 0.0,
+                           'fg_ari_min': round(float(vals.min()), 2), 'mbo_mean': round(float(mbos.mean()), 2),
+                           'steps_mean': round(float(np.mean([runs[s][i]['step'] for s in a.seeds])))}
+    out = {'preset': a.preset, 'overrides': overrides, 'seeds': a.seeds, 'at_minutes': sorted(a.at), 'summary': summary,
+           'references': refs, 'runs': runs, 'threads': torch.get_num_threads(), 'loadavg_before': [round(x, 2) for x in load0],
+           'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'commit': git_commit(), 'torch': torch.__version__,
+           'n_test_images': len(test_ds), 'config': {k: v for k, v in base.to_dict().items() if k not in ('model_dir', 'dataset_path')}}
+    if a.figure:
+        title = f"preset {a.preset}" + (f" with {' '.join(a.set)}" if a.set else '')
+        figure(out, refs, a.figure, title)
+    if a.out: Path(a.out).write_text(json.dumps(out, indent=1))
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == '__main__':
+    main()
