@@ -1,4 +1,4 @@
-"""What the `cpu` preset reaches in a fixed wall-clock budget: train on generated ColoredMdSprites, then FG-ARI.
+"""What a preset (default `cpu-broadcast`) reaches in a fixed wall-clock budget: train on generated ColoredMdSprites, then FG-ARI.
 
 Usage (from the repository root, with the venv active):
 
@@ -6,7 +6,7 @@ Usage (from the repository root, with the venv active):
     python bench/cpu_budget.py --minutes 1          # a smoke run
     python bench/cpu_budget.py --minutes 30 --threads 2 --run_dir runs/cpu_budget --seed 0
 
-The model is `slotnb.models.PRESETS['cpu']` (applied with `apply_preset`; `base=True`, i.e. no slot regulariser, unless
+The model is `slotnb.models.PRESETS['cpu-broadcast']` (or `--preset`) (applied with `apply_preset`; `base=True`, i.e. no slot regulariser, unless
 `--no-base`), trained by `slotnb.training.train` on
 `dataset='synthetic'`: 10,000 generated training images (seed = --seed) and 320 held-out test images (seed + 10000),
 generated before the clock starts. One `train` call runs with `num_train_steps` so high that the learning-rate schedule
@@ -64,6 +64,8 @@ def config_overrides(pairs) -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--preset', default='cpu-broadcast', help="SlotConfig preset (default cpu-broadcast, the spatial-broadcast model; "
+                   "learning_speed.py measures the `cpu` preset)")
     p.add_argument('--minutes', type=float, default=30.0, help='wall-clock training budget')
     p.add_argument('--run_dir', default=None, help='where the run (checkpoint, logs, generated data) goes; default: a temporary folder, deleted at the end')
     p.add_argument('--seed', type=int, default=0)
@@ -82,7 +84,7 @@ def main(argv=None):
     else: run_dir = a.run_dir
     load0 = os.getloadavg()
     overrides = config_overrides(a.set)
-    cfg = apply_preset(SlotConfig(), 'cpu', model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
+    cfg = apply_preset(SlotConfig(), a.preset, model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
                        store_freq=a.store_every, vis_freq=0, base=a.base, **overrides)
     try:
         t0 = time.perf_counter()
@@ -117,7 +119,7 @@ def main(argv=None):
         out = {'fg_ari': ev['fg_ari'], 'fg_ari_std': ev['fg_ari_std'], 'mbo': ev['mbo'], 'one_slot_fg_ari': ev['one_slot_fg_ari'], 'per_seed': ev['per_seed'],
                'n_test_images': ev['n_images'], 'steps': step, 'train_s': round(spent, 1), 'budget_s': budget,
                'img_per_s': step * cfg.batch_size / spent, 'final_loss': last, 'data_gen_s': round(gen_s, 1), 'eval_s': round(eval_s, 1),
-                'train_wall_s': round(wall, 1), 'preset': 'cpu', 'seed': a.seed, 'threads': torch.get_num_threads(),
+                'train_wall_s': round(wall, 1), 'preset': a.preset, 'seed': a.seed, 'threads': torch.get_num_threads(),
                'run_dir': None if tmp else str(run_dir), 'loadavg_before': [round(x, 2) for x in load0],
                'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'torch': torch.__version__,
                'config': {k: v for k, v in cfg.to_dict().items() if k in ('image_size', 'num_slots', 'hid_dim', 'encoder_strides', 'decoder_type', 'conv_init',
