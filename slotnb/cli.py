@@ -4,17 +4,17 @@
 
 # %% ../nbs/90_cli.ipynb #6bd385a0
 from __future__ import annotations
-import argparse, dataclasses, json, sys, time
+import argparse, dataclasses, json, os, shlex, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'DASHED', 'run_main', 'convert_main', 'generate_main', 'config_parser', 'config_from_args',
-           'train_main', 'eval_main', 'embed_main', 'demo_main']
+__all__ = ['USER_ERRORS', 'DASHED', 'FLAG_HELP', 'TRAIN_DESCRIPTION', 'run_main', 'convert_main', 'generate_main',
+           'config_parser', 'config_from_args', 'train_main', 'eval_main', 'embed_main', 'demo_main']
 
 # %% ../nbs/90_cli.ipynb #870f94ed
 from .data import convert_tfrecords, generate_colored_mdsprites, save_sample_grid, RecordError
 from .models import SlotConfig, apply_preset
-from .training import train, NonFiniteLoss
+from .training import train, NonFiniteLoss, TrainingInterrupted, run_paths
 from .evaluation import evaluate_checkpoint, score_line
 from .features import embed_split, build_coco_dataset, evaluate_coco_checkpoint
 
@@ -30,6 +30,11 @@ def run_main(prog: str, body, argv=None) -> int:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f'{prog}: error: {msg}', file=sys.stderr)
         return 1
+    except TrainingInterrupted as e:
+        args = list(sys.argv[1:] if argv is None else argv)
+        again = shlex.join([prog, *args, *([] if '--resume' in args else ['--resume'])])
+        print(f'{prog}: stopped by {e}; continue with: {again}', file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f'{prog}: interrupted', file=sys.stderr)
         return 130
@@ -39,7 +44,9 @@ def _convert(argv=None):
     p = argparse.ArgumentParser('slotnb_convert', description='Convert DeepMind multi_dsprites TFRecords to a .npy split directory.')
     p.add_argument('--infile', required=True, help='multi_dsprites_<type>.tfrecords (plain or GZIP)')
     p.add_argument('--outdir', required=True, help='split directory to create (written atomically)')
-    p.add_argument('--type', default='colored_on_grayscale', choices=['colored_on_colored', 'colored_on_grayscale', 'binarized'])
+    p.add_argument('--type', default='colored_on_grayscale', choices=['colored_on_colored', 'colored_on_grayscale', 'binarized'],
+                   help="multi-dSprites variant of the file (default colored_on_grayscale, the original converter's; "
+                        "the paper's ColoredMdSprites is colored_on_colored)")
     p.add_argument('--start-idx', '--start_idx', dest='start_idx', type=int, default=0, help='records before it are skipped')
     p.add_argument('--num', type=int, default=60000, help='number of records to convert')
     p.add_argument('--no-progress', action='store_true')
@@ -70,39 +77,91 @@ DASHED = {'cov_div_sq', 'slot_cov', 'info_nce', 'info_nce_weight', 'info_nce_war
           'dataset_rescale', 'dinosaur', 'coco_mask_dynamic', 'proj_layernorm', 'grad_clip', 'dinosaur_downsample',
           'dinosaur_heavydownsample', 'dinosaur_emb', 'amp_bf16', 'synthetic_train', 'synthetic_test', 'log_every'}
 
+FLAG_HELP = {
+    'dataset': 'what to train on', 'dataset_path': 'data folder (multi-dSprites split with train/ and test/, or a COCO root)',
+    'embed_path': 'COCO ViT feature stores (slotnb_embed): <embed_path>/train, <embed_path>/val',
+    'dataset_rescale': 'images in [-1, 1] instead of [0, 1]', 'num_workers': 'DataLoader worker processes',
+    'num_slots': 'K, the number of slots', 'num_iterations': 'Slot Attention iterations', 'hid_dim': 'D, the slot dimension',
+    'decoder_type': 'image decoder', 'decoder_init_size': 'side of the grid the adaptive decoders broadcast to',
+    'decoder_hid_dim': 'width of the COCO/MLP/relative decoders', 'decoder_num_conv_layers': 'conv layers of the COCO decoders',
+    'decoder_mlp_num_layers': 'linear layers of the MLP feature decoder and the relative decoder',
+    'base': 'plain Slot Attention: no slot regulariser', 'dinosaur': 'ViT tokens in, image out (DINOSAUR input, CNN decoder)',
+    'dinosaur_emb': 'ViT tokens in, ViT tokens out (DINOSAUR)', 'dinosaur_downsample': 'COCO images at 128 px',
+    'dinosaur_heavydownsample': 'COCO images at 64 px', 'bce_loss': 'binary cross-entropy on the sigmoid image instead of MSE',
+    'proj_dim': 'P, the regulariser head\'s output width', 'proj_weight': 'weight of the whole CovLoss term',
+    'var_weight': 'CovLoss variance-term weight', 'cov_weight': 'CovLoss covariance-term weight',
+    'std_target': 'γ, the variance hinge\'s target standard deviation', 'cov_div_sq': 'divide the covariance term by P² instead of P',
+    'slot_cov': 'covariance per slot position instead of pooled over slots', 'cov_warmup': 'steps over which CovLoss ramps up',
+    'info_nce': 'CosineLoss (a cosine-similarity hinge between slots) instead of CovLoss',
+    'info_nce_weight': 'CosineLoss weight', 'info_nce_warmup': 'steps over which CosineLoss ramps up',
+    'identity_proj': 'no projection head (the regulariser sees the slots)', 'proj_layernorm': 'LayerNorm in the head instead of BatchNorm',
+    'batch_size': 'images per step (per process)', 'learning_rate': 'Adam learning rate after warm-up',
+    'warmup_steps': 'linear learning-rate warm-up', 'decay_rate': 'learning-rate factor per decay_steps',
+    'decay_steps': 'learning-rate half-life in steps (with decay_rate 0.5)', 'num_train_steps': 'steps to train',
+    'grad_clip': 'global gradient-norm clip (negative: off)', 'model_dir': 'run folder, or a checkpoint file name in it',
+    'store_freq': 'checkpoint every N steps', 'vis_freq': 'reconstruction picture every N steps (0: none)',
+    'print_model': 'print the module tree and parameter counts', 'coco_mask_dynamic': 'kept for the original\'s flag set; unused',
+    'seed': 'seeds parameters, data order and slot noise', 'device': 'torch device', 'preset': 'a set of defaults (explicit flags win)',
+    'encoder_strides': 'strides of the 4 encoder convolutions', 'mlp_hidden': 'Slot Attention MLP width (default: 128, or 4·D for ViT tokens)',
+    'decoder_channels': 'channels of the fixed/adaptive decoders (default: D)', 'image_size': 'side the model sees (default: the dataset\'s)',
+    'vit_dim': 'width of the ViT tokens', 'num_tokens': 'ViT tokens per image', 'amp_bf16': 'bf16 autocast (GPUs only)',
+    'conv_init': 'initialisation of the CNN convolutions', 'synthetic_train': 'images generated for --data synthetic',
+    'synthetic_test': 'held-out images generated for --data synthetic', 'resume': 'continue the checkpoint in --model_dir',
+    'coco_split': 'which COCO feature store to train on', 'log_every': 'log scalars every N steps',
+    'minutes': 'wall-clock training budget: stop and checkpoint at the first step past it (0: none)',
+    'store_minutes': 'also checkpoint after every this many minutes of training (0: only every --store_freq steps)',
+    'encoder_kernel': 'kernel size of the encoder convolutions', 'encoder_rgb': 'add the input colour to the tokens',
+    'slot_init': 'initial slots: a shared learned Gaussian, or one learned query per slot',
+    'implicit_grad': 'detach the slots before the last iteration (implicit differentiation)',
+    'attn_temperature': 'multiplies the attention logits', 'decoder_flat_color': 'relative decoder: one colour per slot',
+    'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
+}
+
 def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse.ArgumentParser:
     "Argument parser with one flag per SlotConfig field (defaults suppressed) plus --steps and --data."
+    from slotnb.models import DATASETS, DECODER_TYPES, CONV_INITS, PRESETS
+    from slotnb.slot_attention import SLOT_INITS
+    choices = {'dataset': DATASETS, 'decoder_type': DECODER_TYPES, 'preset': tuple(PRESETS), 'conv_init': CONV_INITS,
+               'slot_init': SLOT_INITS}
     p = argparse.ArgumentParser(prog, description=description, argument_default=argparse.SUPPRESS)
     for f in dataclasses.fields(SlotConfig):
         names = [f'--{f.name.replace("_", "-")}', f'--{f.name}'] if f.name in DASHED else [f'--{f.name}', f'--{f.name.replace("_", "-")}']
         names = list(dict.fromkeys(names))
         default = f.default
         if f.type in ('bool',) or isinstance(default, bool):
-            p.add_argument(*names, dest=f.name, action='store_true', help=f'(default off)')
+            p.add_argument(*names, dest=f.name, action='store_true', help=f'{FLAG_HELP[f.name]} (default: off)')
         elif f.name == 'encoder_strides':
-            p.add_argument(*names, dest=f.name, type=int, nargs=4, help=f'(default {default})')
+            p.add_argument(*names, dest=f.name, type=int, nargs=4, help=f'{FLAG_HELP[f.name]} (default: {default})')
         else:
             typ = {int: int, float: float}.get(type(default), str)
             if f.name in ('mlp_hidden', 'image_size', 'decoder_channels'): typ = int
-            p.add_argument(*names, dest=f.name, type=typ, help=f'(default {default})')
+            p.add_argument(*names, dest=f.name, type=typ, choices=choices.get(f.name),
+                           help=f'{FLAG_HELP[f.name]} (default: {default})')
     p.add_argument('--steps', dest='num_train_steps', type=int, help='alias of --num_train_steps')
     p.add_argument('--data', dest='dataset', choices=['synthetic'], help='--data synthetic: train on generated ColoredMdSprites')
     return p
 
+TRAIN_DESCRIPTION = ('Train Slot Attention (optionally with CovLoss or CosineLoss on the slots). Every flag of the original '
+                     'train.py is accepted; --preset cpu trains a model that finds ColoredMdSprites objects in minutes on 2 CPU '
+                     'cores (e.g. slotnb_train --preset cpu --data synthetic --base --minutes 10 --model_dir runs/fast).')
+
 def config_from_args(argv=None, prog='slotnb_train') -> SlotConfig:
     "Parse flags into a validated SlotConfig (preset first, then the flags given)."
-    given = vars(config_parser(prog).parse_args(argv))
+    given = vars(config_parser(prog, TRAIN_DESCRIPTION).parse_args(argv))
     if 'encoder_strides' in given: given['encoder_strides'] = tuple(given['encoder_strides'])
     preset = given.pop('preset', None)
     return apply_preset(SlotConfig(), preset, **given).validate()
 
 def _train(argv=None):
     cfg = config_from_args(argv)
+    if cfg.resume and not run_paths(cfg)[1].exists():
+        raise FileNotFoundError(f'--resume: there is no checkpoint at {run_paths(cfg)[1]} (leave out --resume to start a new run)')
     t0 = time.time()
     # COCO runs read a ViT feature store (slotnb_embed); the image datasets are built inside `train`
     dataset = build_coco_dataset(cfg, cfg.coco_split, 'train') if cfg.dataset == 'coco' or cfg.mode != 'image' else None
     res = train(cfg, dataset)
-    print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; logs in {res['run_dir']}")
+    if int(os.environ.get('RANK', 0)) == 0:                          # under torchrun: one closing line, not one per rank
+        print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; logs in {res['run_dir']}")
 
 def train_main(argv=None): sys.exit(run_main('slotnb_train', _train, argv))
 
@@ -182,6 +241,8 @@ def _demo(argv=None):
     p.add_argument('--resume', action='store_true')
     a = p.parse_args(argv)
     out = Path(a.out)
+    if (out / 'run' / 'checkpoint.pt').exists() and not a.resume:   # refuse before writing anything
+        raise FileExistsError(f'{out} already holds a demo run: add --resume to continue it, or give another --out')
     t0 = time.time()
     cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
                        synthetic_train=a.train_images, seed=a.seed, resume=a.resume,

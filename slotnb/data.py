@@ -245,13 +245,22 @@ def encode_multi_dsprites(sample: dict, raw_bytes: bool = False) -> bytes:
     return make_example(feats)
 
 # %% ../nbs/00_data.ipynb #schema-03
+def _variant_hint(payload: bytes, variant: str) -> str:
+    "If the record decodes as another multi-dSprites variant, a hint naming it."
+    for other in MULTI_DSPRITES_VARIANTS:
+        if other == variant: continue
+        try: decode_multi_dsprites(payload, other)
+        except (DecodeError, KeyError, TypeError, ValueError): continue
+        return f'; the record reads as the {other} variant: convert with --type {other}'
+    return ''
+
 def read_multi_dsprites(path, variant: str = 'colored_on_colored', start_idx: int = 0) -> Iterator[tuple[int, dict]]:
     "Stream `(record index, decoded sample)` from a multi-dSprites TFRecord file, from record `start_idx` on."
     for index, offset, payload in iter_tfrecords(path):
         if index < start_idx: continue
         try: yield index, decode_multi_dsprites(payload, variant)
         except (DecodeError, KeyError, TypeError, ValueError) as e:
-            raise RecordError(path, index, offset, f'not a {variant} multi-dSprites example: {e}') from None
+            raise RecordError(path, index, offset, f'not a {variant} multi-dSprites example: {e}{_variant_hint(payload, variant)}') from None
 
 # %% ../nbs/00_data.ipynb #layout-01
 SPLIT_FORMAT = 'slotnb-multi-dsprites-v1'

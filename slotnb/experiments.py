@@ -13,7 +13,7 @@ __all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'RESUMABLE', 'VIT_B_DINO', '
            'table_key', 'check_preset', 'repo_root', 'experiments_dir', 'notebook_path', 'experiment_notebook',
            'git_commit', 'provenance', 'write_json', 'train_row', 'coco_feature_stores', 'describe_config',
            'read_scalars', 'loss_figure', 'mask_figure', 'ExperimentFailed', 'run_experiment', 'load_results',
-           'assemble_table', 'run_table', 'tables_parser', 'tables_main']
+           'assemble_table', 'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
 
 # %% ../nbs/95_experiments.ipynb #d6b123cc
 import numpy as np
@@ -154,7 +154,7 @@ def write_json(path, obj) -> Path:
 # %% ../nbs/95_experiments.ipynb #c2429801
 # fields that may differ between a checkpoint and the config continuing it
 RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path', 'store_freq',
-             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic'}
+             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
 
 def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
     "Train `cfg`, continuing its checkpoint when it exists; `train`'s dict plus 'resumed_from' (step) and 'train_s'."
@@ -385,7 +385,8 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
     def ours(row):
         if row not in res: return '— (not run)'
         r = res[row]
-        return _x100(r.get('fg_ari'), r.get('fg_ari_std'), len(r.get('eval_seeds', [])))
+        n = len(r['train_seeds']) if r.get('train_seeds') else len(r.get('eval_seeds', []))
+        return _x100(r.get('fg_ari'), r.get('fg_ari_std'), n) + (f' ({n} runs)' if r.get('train_seeds') else '')
     head = ['method'] + (['slot dim'] if show_dim else [])
     for ds in datasets: head += [f'{ds}: ours', f'{ds}: original']
     lines = [f"## {spec['title']}", '', '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -398,9 +399,18 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
         lines.append('| ' + ' | '.join(vals) + ' |')
     lines.append('')
     for k, v in spec['footnotes'].items(): lines.append(f'({k}) {v}  ')
+    refs = []
+    for ds in datasets:
+        r = next((res[row] for row, spec_row in rows.items() if spec_row['dataset'] == ds and row in res
+                  and res[row].get('one_slot_fg_ari') is not None), None)
+        if r is None: continue
+        km = f", k-means on each image's colours {_x100(r['kmeans_fg_ari'])}" if r.get('kmeans_fg_ari') is not None else ''
+        refs.append(f"- {ds}: every pixel in one slot scores {_x100(r['one_slot_fg_ari'])}{km} (same test images, no training)")
+    if refs: lines += ['', 'Reference points, to read our numbers against:', *refs, '']
     lines += [f"Original: {spec['source']}", '',
-              'Ours: FG-ARI ×100 (adjusted Rand index over ground-truth foreground pixels), mean ± std over the evaluation '
-              'seeds (the slot-initialisation noise, which the original left unseeded), one training run per row.', '']
+              'Ours: FG-ARI ×100 (adjusted Rand index over ground-truth foreground pixels). One training run: mean ± std over '
+              'the evaluation seeds (the slot-initialisation noise, which the original left unseeded). "(N runs)": mean ± '
+              'std over N training seeds, each run averaged over its evaluation seeds.', '']
     presets = sorted({r['preset'] for r in res.values()}, key=PRESET_NAMES.index)
     if res:
         lines += ['### What each row was', '',
@@ -430,8 +440,24 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/95_experiments.ipynb #35ea9f80
-def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str | None = None, log=print, **params) -> dict:
-    "Run `rows` (default: all) of `table` with papermill, then write `<out>/<table>.md`: {'results', 'failed', 'markdown', 'path'}."
+def combine_seeds(records: list[dict]) -> dict:
+    """One record for a row trained once per training seed: FG-ARI and mBO as mean ± std over the training seeds (each
+    run's value is its mean over the evaluation seeds), the runs kept in 'per_train_seed', wall times added up."""
+    fg, mb = np.array([r['fg_ari'] for r in records], float), np.array([r['mbo'] for r in records], float)
+    sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    steps = [r['steps'] for r in records]
+    out = dict(records[0], fg_ari=float(fg.mean()), fg_ari_std=sd(fg), mbo=float(mb.mean()), mbo_std=sd(mb),
+               train_seeds=[r['seed'] for r in records], steps=round(float(np.mean(steps))), steps_range=[min(steps), max(steps)],
+               per_train_seed=[{k: r.get(k) for k in ('seed', 'fg_ari', 'fg_ari_std', 'mbo', 'steps', 'checkpoint', 'run_id')}
+                               for r in records],
+               wall_time_s={k: sum((r['wall_time_s'].get(k) or 0) for r in records) for k in records[0]['wall_time_s']})
+    return out
+
+def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str | None = None, log=print,
+              train_seeds=None, **params) -> dict:
+    """Run `rows` (default: all) of `table` with papermill, then write `<out>/<table>.md`: {'results', 'failed', 'markdown',
+    'path'}. With `train_seeds`, each row is trained once per seed (records `<row>.seed<N>.json`) and `<row>.json`
+    combines them (`combine_seeds`)."""
     key = table_key(table); check_preset(preset)
     rows = list(rows or TABLES[key]['rows'])
     bad = [r for r in rows if r not in TABLES[key]['rows']]
@@ -439,7 +465,15 @@ def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str
     results, failed = {}, {}
     for i, row in enumerate(rows, 1):
         t0 = time.time()
-        try: r = run_experiment(key, row, preset, out, **params)
+        try:
+            if not train_seeds: r = run_experiment(key, row, preset, out, **params)
+            else:
+                runs = []
+                for s in train_seeds:
+                    runs.append(run_experiment(key, row, preset, out, **{**params, 'seed': s}))
+                    for ext in ('json', 'ipynb'): os.replace(Path(out) / key / f'{row}.{ext}', Path(out) / key / f'{row}.seed{s}.{ext}')
+                r = combine_seeds(runs)
+                write_json(Path(out) / key / f'{row}.json', r)
         except ExperimentFailed as e:
             failed[row] = str(e); log(f'[{i}/{len(rows)}] {key}/{row}: FAILED: {e}'); continue
         results[row] = r
@@ -462,6 +496,9 @@ def tables_parser() -> argparse.ArgumentParser:
     p.add_argument('--device', default='cpu')
     p.add_argument('--steps', type=int, default=None, help="training steps (default: the preset's)")
     p.add_argument('--seed', type=int, default=None, help='training seed (default 0)')
+    p.add_argument('--train-seeds', '--train_seeds', dest='train_seeds', type=int, nargs='+', default=None,
+                   help='train each row once per seed; the table shows mean ± std over them (default: one run, --seed)')
+    p.add_argument('--minutes', type=float, default=None, help='wall-clock training budget per run (default: steps only)')
     p.add_argument('--eval-seeds', '--eval_seeds', dest='eval_seeds', type=int, nargs='+', default=None, help='default 0 1 2')
     p.add_argument('--threads', type=int, default=None, help='torch threads inside each notebook')
     p.add_argument('--cmds_path', '--cmds-path', default=None,
@@ -475,11 +512,12 @@ def tables_parser() -> argparse.ArgumentParser:
 def _tables(argv=None):
     a = tables_parser().parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    params = {k: getattr(a, k) for k in ('device', 'steps', 'seed', 'eval_seeds', 'threads', 'cmds_path', 'coco_root',
+    params = {k: getattr(a, k) for k in ('device', 'steps', 'minutes', 'seed', 'eval_seeds', 'threads', 'cmds_path', 'coco_root',
                                          'embed_path', 'weights', 'work_dir')}
     for k in ('cmds_path', 'coco_root', 'embed_path', 'weights', 'work_dir'):       # relative to where the command ran
         if params[k] is not None and (k != 'weights' or Path(params[k]).exists()): params[k] = str(Path(params[k]).resolve())
-    res = run_table(a.table, a.preset, a.rows, a.out, command='slotnb_tables ' + shlex.join(argv), **params)
+    res = run_table(a.table, a.preset, a.rows, a.out, command='slotnb_tables ' + shlex.join(argv), train_seeds=a.train_seeds,
+                    **params)
     print(); print(res['markdown']); print(f"table: {res['path']}")
     if res['failed']: raise ExperimentFailed(f"{len(res['failed'])} row(s) failed: {', '.join(res['failed'])}")
 

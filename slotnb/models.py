@@ -99,6 +99,7 @@ class SlotConfig:
     coco_split: str = 'train'           # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
     log_every: int = 10
     minutes: float = 0.0                # wall-clock training budget: stop at the first step past it, checkpoint (0: none)
+    store_minutes: float = 5.0          # also checkpoint after every this many minutes of training (0: steps only)
     # --- levers for learning in minutes (chapters 01, 02, 04); the defaults are the original's
     encoder_kernel: int = 5             # kernel of the CNN encoder's convolutions
     encoder_rgb: bool = False           # add the input colour (block means) to the tokens (CNNEncoder rgb_skip)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/07_training.ipynb #a168d163
 from __future__ import annotations
-import csv, json, math, os, sys, time
+import contextlib, csv, json, math, os, signal, sys, threading, time
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
            'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'rng_state', 'slot_picture',
-           'ScalarLog', 'NonFiniteLoss', 'describe_model', 'over_budget', 'train', 'tiny_config', 'TinyImages']
+           'ScalarLog', 'NonFiniteLoss', 'describe_model', 'TrainingInterrupted', 'stop_requests', 'rank0_first',
+           'train', 'tiny_config', 'TinyImages']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import numpy as np
@@ -162,6 +163,7 @@ class ScalarLog:
         rows = []
         if self.path.exists():
             with open(self.path) as f: rows = [r for r in csv.DictReader(f) if int(r['step']) <= start_step]
+            if not rows: self.path.unlink()      # a run starting at step 0: the rows of an earlier, unsaved run go
         self.keys = list(rows[0].keys()) if rows else None
         self.rows = rows
         self.tb = None
@@ -215,16 +217,52 @@ def describe_model(model: nn.Module, regularizer: nn.Module | None = None) -> st
     if regularizer is not None: lines.append(f'regulariser parameters: {count(regularizer):,}')
     return '\n'.join(lines)
 
-def over_budget(elapsed_s: float, minutes: float, world: int = 1) -> bool:
-    "Whether `elapsed_s` seconds are past `minutes`; with several processes, past it on any of them (all stop together)."
-    over = torch.tensor(float(elapsed_s >= minutes * 60))
-    if world > 1: dist.all_reduce(over, op=dist.ReduceOp.MAX)
-    return bool(over)
+class TrainingInterrupted(KeyboardInterrupt):
+    "SIGINT/SIGTERM reached `train`: the step under way finished and was checkpointed."
+    def __init__(self, step: int, checkpoint, signal_name: str):
+        super().__init__(f'{signal_name} at step {step}: checkpoint written to {checkpoint}')
+        self.step, self.checkpoint = step, checkpoint
+
+@contextlib.contextmanager
+def stop_requests():
+    """While training: SIGINT (Ctrl-C) and SIGTERM ask the loop to checkpoint and stop after the current step
+    (`flag['signal']` names the signal); a second one stops at once (KeyboardInterrupt). Off the main thread: no-op."""
+    flag = {'signal': None}
+    if threading.current_thread() is not threading.main_thread(): yield flag; return
+    def handler(signum, frame):
+        if flag['signal'] is not None: raise KeyboardInterrupt
+        flag['signal'] = signal.Signals(signum).name
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield flag
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
+def rank0_first(prepare, world: int, main: bool):
+    """`prepare()` on rank 0 while the other processes wait, then on them (they find what rank 0 wrote, e.g. generated
+    data). If it fails on rank 0, every rank stops: rank 0 with its error, the others with one line saying so."""
+    if world == 1: return prepare()
+    err = None
+    if main:
+        try: out = prepare()
+        except Exception as e: err = e
+    ok = torch.tensor(0.0 if err is not None else 1.0)
+    dist.broadcast(ok, src=0)
+    if err is not None: raise err
+    if not ok: raise RuntimeError('rank 0 could not prepare the training data (its error is above); stopping this rank')
+    return out if main else prepare()
+
+def _agree(flags: list[bool], world: int) -> list[bool]:
+    "Each flag true on any process → true on every process (so all ranks stop or checkpoint at the same step)."
+    if world == 1: return flags
+    t = torch.tensor([float(f) for f in flags])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in t]
 
 def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, progress: bool = True,
           stop_after: int | None = None) -> dict:
     """Train `cfg` to `num_train_steps` (resuming from its checkpoint if `cfg.resume`), or until `cfg.minutes` of this
-    call have passed: then the step under way finishes and is checkpointed. `stop_after` ends this call early (tests)."""
+    call have passed: then the step under way finishes and is checkpointed. SIGINT/SIGTERM do the same and then raise
+    `TrainingInterrupted`. Checkpoints every `store_freq` steps and every `store_minutes`. `stop_after`: tests."""
     cfg.validate()
     rank, local_rank, world = _dist_info()
     if world > 1 and not dist.is_initialized():
@@ -240,6 +278,8 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
         saved = SlotConfig.from_dict(ck['config'])
         for f in ('mode', 'num_slots', 'hid_dim', 'resolution'):
             if getattr(saved, f) != getattr(cfg, f): raise ValueError(f'{ckpt_path} was trained with {f}={getattr(saved, f)}, not {getattr(cfg, f)}')
+    if dataset is None:                                 # fails before any folder is made; generated data: by rank 0 only
+        dataset = rank0_first(lambda: build_dataset(cfg, 'train', progress=progress and main), world, main)
     if main: run_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(cfg.seed)
@@ -256,7 +296,6 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     if cfg.print_model and main: print(describe_model(model, regularizer))
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
-    if dataset is None: dataset = build_dataset(cfg, 'train', progress=progress and main)
     total = cfg.num_train_steps if stop_after is None else min(cfg.num_train_steps, start + stop_after)
     sampler = StepBatches(len(dataset), cfg.batch_size, seed=cfg.seed, start=start, total=total, rank=rank, world=world)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.num_workers,
@@ -271,48 +310,58 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
 
     model.train()
     if regularizer is not None: regularizer.train()
-    bar = tqdm(total=total, initial=start, disable=not (progress and main), desc='train', dynamic_ncols=True)
+    budget = f' ({cfg.minutes:g} min)' if cfg.minutes else ''                   # a time budget: steps counted, no step ETA
+    bar = tqdm(total=None if cfg.minutes else total, initial=start, disable=not (progress and main), desc=f'train{budget}',
+               dynamic_ncols=True)
     t0, seen, window, step = time.time(), 0, [], start
-    t_budget = time.perf_counter()                      # `cfg.minutes` counts the steps of this call
+    t_budget = t_saved = time.perf_counter()            # `cfg.minutes` counts the steps of this call
     last_saved = start if ck is not None else None
+    interrupted = False
     try:
-        for step, batch in enumerate(loader, start=start + 1):
-            lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
-            for g in opt.param_groups: g['lr'] = lr
-            terms, out = compute_losses(net, regularizer, batch, step, cfg, slot_generator(cfg, step, device, rank))
-            opt.zero_grad(set_to_none=True)
-            terms['loss'].backward()
-            if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-            opt.step()
-            window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
-            if cfg.minutes and over_budget(time.perf_counter() - t_budget, cfg.minutes, world): total = step
-            is_log, is_store = step % cfg.log_every == 0 or step == total, step % cfg.store_freq == 0 or step == total
-            if is_log or is_store:
-                losses = torch.stack(window)
-                if not torch.isfinite(losses).all():
-                    bad = step - len(window) + 1 + int((~torch.isfinite(losses)).nonzero()[0])
-                    raise NonFiniteLoss(f'loss became non-finite at step {bad} (lr {lr:.3g}); the last good checkpoint is '
-                                        f'{ckpt_path if last_saved is not None else "none"} (step {last_saved})')
-                if main:
-                    dt = time.time() - t0
-                    scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
-                    scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9))
-                    if hasattr(model.slot_attention, 'slots_mu'):
-                        scal.update(slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
-                                    slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
-                    log.log(step, scal)
-                    bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{scal["img_per_s"]:.1f}')
-                window, seen, t0 = [], 0, time.time()
-            if main and cfg.vis_freq > 0 and step % cfg.vis_freq == 0:
-                with torch.no_grad():
-                    x = batch['image'] if 'image' in batch else None
-                    if x is not None and cfg.mode != 'dinosaur_emb':
-                        if cfg.loss_pixels: out = model(x[:8].to(device), generator=slot_generator(cfg, step, device))
-                        log.figure('reconstructions', slot_picture(x, out, rescaled=cfg.dataset_rescale, step=step), step,
-                                   run_dir / 'pictures' / f'step_{step:07d}.png')
-            if is_store: save(step); last_saved = step
-            bar.update(1)
-            if step == total: break
+        with stop_requests() as stop:
+            for step, batch in enumerate(loader, start=start + 1):
+                lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
+                for g in opt.param_groups: g['lr'] = lr
+                terms, out = compute_losses(net, regularizer, batch, step, cfg, slot_generator(cfg, step, device, rank))
+                opt.zero_grad(set_to_none=True)
+                terms['loss'].backward()
+                if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+                opt.step()
+                window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
+                now = time.perf_counter()
+                budget_hit, interrupted, store_due = _agree([bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60,
+                                                             stop['signal'] is not None,
+                                                             cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60], world)
+                if budget_hit or interrupted: total = step
+                is_log = step % cfg.log_every == 0 or step == total
+                is_store = step % cfg.store_freq == 0 or step == total or store_due
+                if is_log or is_store:
+                    losses = torch.stack(window)
+                    if not torch.isfinite(losses).all():
+                        bad = step - len(window) + 1 + int((~torch.isfinite(losses)).nonzero()[0])
+                        raise NonFiniteLoss(f'loss became non-finite at step {bad} (lr {lr:.3g}); the last good checkpoint is '
+                                            f'{ckpt_path if last_saved is not None else "none"} (step {last_saved})')
+                    if main:
+                        dt = time.time() - t0
+                        scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
+                        scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9))
+                        if hasattr(model.slot_attention, 'slots_mu'):
+                            scal.update(slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
+                                        slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
+                        log.log(step, scal)
+                        bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{scal["img_per_s"]:.1f}')
+                    window, seen, t0 = [], 0, time.time()
+                if main and cfg.vis_freq > 0 and step % cfg.vis_freq == 0:
+                    with torch.no_grad():
+                        x = batch['image'] if 'image' in batch else None
+                        if x is not None and cfg.mode != 'dinosaur_emb':
+                            if cfg.loss_pixels: out = model(x[:8].to(device), generator=slot_generator(cfg, step, device))
+                            log.figure('reconstructions', slot_picture(x, out, rescaled=cfg.dataset_rescale, step=step), step,
+                                       run_dir / 'pictures' / f'step_{step:07d}.png')
+                if is_store: save(step); last_saved = step; t_saved = time.perf_counter()
+                bar.update(1)
+                if step == total: break
+            if interrupted: raise TrainingInterrupted(step, ckpt_path, stop['signal'] or 'a signal on another process')
     finally:
         bar.close()
         if log is not None: log.close()
