@@ -12,8 +12,8 @@ import nbformat
 __all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'NOT_LOSSES', 'PRESET_NOTES',
            'table_key', 'check_preset', 'repo_root', 'experiments_dir', 'notebook_path', 'experiment_notebook',
            'git_commit', 'provenance', 'write_json', 'train_row', 'coco_feature_stores', 'describe_config',
-           'read_scalars', 'loss_figure', 'mask_figure', 'ExperimentFailed', 'run_experiment', 'load_results',
-           'assemble_table', 'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
+           'read_scalars', 'loss_figure', 'mask_figure', 'ExperimentFailed', 'ipc_kernel_manager', 'run_experiment',
+           'load_results', 'assemble_table', 'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
 
 # %% ../nbs/95_experiments.ipynb #d6b123cc
 import numpy as np
@@ -317,6 +317,14 @@ def mask_figure(model, cfg: SlotConfig, dataset, seed: int = 0, n: int = 6, devi
 class ExperimentFailed(RuntimeError):
     "An experiment notebook raised, or did not write its result; the message names the row and the executed notebook."
 
+def ipc_kernel_manager():
+    """The kernel manager the table notebooks run under: a local kernel on Unix sockets (IPC transport) instead of TCP
+    ports on localhost, so nothing listens on the network and ipykernel has nothing to warn about."""
+    from jupyter_client.manager import AsyncKernelManager
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kw): super().__init__(**{**kw, 'transport': 'ipc'})
+    return IPCKernelManager
+
 def run_experiment(notebook, row: str, preset: str = 'smoke', out_dir='results', **params) -> dict:
     "Run `row` of an experiment notebook (table number/name or path) with papermill; returns the JSON record it wrote."
     import papermill as pm
@@ -335,7 +343,8 @@ def run_experiment(notebook, row: str, preset: str = 'smoke', out_dir='results',
     out_nb, out_json, run_id = dest / f'{row}.ipynb', dest / f'{row}.json', uuid.uuid4().hex
     try:
         pm.execute_notebook(nb, str(out_nb), parameters=dict(params, row=row, preset=preset, results_dir=str(out_dir), run_id=run_id),
-                            kernel_name='python3', progress_bar=False, cwd=str(path.parent), log_output=False)
+                            kernel_name='python3', progress_bar=False, cwd=str(path.parent), log_output=False,
+                            kernel_manager_class=ipc_kernel_manager())
     except pm.PapermillExecutionError as e:
         raise ExperimentFailed(f'{table} row {row!r} ({preset}) failed in cell {e.exec_count}: {e.ename}: {e.evalue} '
                                f'(executed notebook: {out_nb})') from None
