@@ -170,7 +170,7 @@ class ScalarLog:
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
-                self.tb = SummaryWriter(str(Path(run_dir) / 'tb'), purge_step=start_step + 1 if start_step else None)
+                self.tb = SummaryWriter(str(Path(run_dir) / 'tb'), purge_step=start_step + 1)   # drops later events, as the CSV
             except ImportError: pass
         self._rewrite()
 
