@@ -9,8 +9,8 @@ import pickle
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['build_grid', 'SoftPositionEmbed', 'conv_out_size', 'CNNEncoder', 'SetMLP', 'TokenProjection', 'read_vit_state_dict',
-           'load_vit_weights', 'ViTFeatureExtractor']
+__all__ = ['build_grid', 'SoftPositionEmbed', 'conv_out_size', 'cnn_token_grid', 'CNNEncoder', 'SetMLP', 'TokenProjection',
+           'read_vit_state_dict', 'load_vit_weights', 'ViTFeatureExtractor']
 
 # %% ../nbs/01_encoders.ipynb #ac98fd80
 import torch
@@ -48,6 +48,13 @@ def conv_out_size(size: int, kernel_size: int, stride: int) -> int:
     "Output length of a convolution with padding `kernel_size // 2` along an axis of length `size`."
     return (size + 2 * (kernel_size // 2) - kernel_size) // stride + 1
 
+def cnn_token_grid(resolution: tuple[int, int], kernel_size: int = 5,
+                   strides: tuple[int, ...] = (1, 1, 1, 1)) -> tuple[int, int]:
+    "(h, w) of the token grid a `CNNEncoder` with these settings makes from `resolution` images."
+    h, w = resolution
+    for s in strides: h, w = conv_out_size(h, kernel_size, s), conv_out_size(w, kernel_size, s)
+    return h, w
+
 class CNNEncoder(nn.Module):
     """Slot Attention image encoder: 4 × (conv k×k, padding k//2 → ReLU), then soft position embedding, then flatten.
     `forward(img (B, in_channels, H, W)) -> tokens (B, N, hid_dim)`, N = h·w at `out_resolution` (= H·W for strides 1)."""
@@ -57,12 +64,11 @@ class CNNEncoder(nn.Module):
         super().__init__()
         if len(strides) != 4: raise ValueError(f'CNNEncoder has 4 conv layers: strides needs 4 entries, got {tuple(strides)}')
         self.hid_dim, self.in_channels, self.resolution = hid_dim, in_channels, tuple(resolution)
-        chans, layers, (h, w) = [in_channels] + [hid_dim] * 4, [], self.resolution
+        chans, layers = [in_channels] + [hid_dim] * 4, []
         for c_in, c_out, s in zip(chans, chans[1:], strides):
             layers += [nn.Conv2d(c_in, c_out, kernel_size, stride=s, padding=kernel_size // 2), nn.ReLU()]
-            h, w = conv_out_size(h, kernel_size, s), conv_out_size(w, kernel_size, s)
         self.convs = nn.Sequential(*layers)
-        self.out_resolution = (h, w)
+        self.out_resolution = cnn_token_grid(self.resolution, kernel_size, strides)
         self.pos = SoftPositionEmbed(hid_dim, self.out_resolution)
         self.rgb = nn.Conv2d(in_channels, hid_dim, 1) if rgb_skip else None   # drawn last: the other weights keep their seeds
 

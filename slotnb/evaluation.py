@@ -8,8 +8,8 @@ import json, math, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'kmeans_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'score_line', 'label_colors',
-           'overlay', 'common_size', 'segmentation_picture']
+__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'score_line',
+           'label_colors', 'overlay', 'common_size', 'segmentation_picture']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
@@ -30,18 +30,23 @@ def predict_masks(model: nn.Module, x: Tensor, generator: torch.Generator | None
     out = model(x, generator=generator, num_slots=num_slots)
     return out.masks.float(), out
 
-def kmeans_masks(images: Tensor, k: int = 5, seed: int = 0) -> Tensor:
-    """The reference that needs no training: k-means (scikit-learn, k-means++, 3 restarts) on the RGB values of each
-    image `(B, 3, H, W)` alone, as one-hot masks `(B, k, H, W)` (an image with fewer than k colours gets fewer groups)."""
+def kmeans_onehot(points: Tensor, k: int, seed: int = 0, n_init: int = 3) -> Tensor:
+    """k-means (scikit-learn, k-means++, `n_init` restarts) on each item's points `(B, N, F)` alone, as one-hot groups
+    `(B, k, N)`; an item with fewer than k distinct points gets fewer groups. Needs no training."""
     from sklearn.cluster import KMeans
-    B, C, H, W = images.shape
-    out = torch.zeros(B, k, H * W)
+    B, N, _ = points.shape
+    out = torch.zeros(B, k, N)
     for b in range(B):
-        px = images[b].reshape(C, -1).T.double().cpu().numpy()                   # (H·W, 3)
+        px = points[b].double().cpu().numpy()                                     # (N, F)
         n = min(k, len(np.unique(px, axis=0)))
-        labels = torch.from_numpy(KMeans(n, n_init=3, random_state=seed).fit_predict(px)).long()
-        out[b, labels, torch.arange(H * W)] = 1
-    return out.reshape(B, k, H, W)
+        labels = torch.from_numpy(KMeans(n, n_init=n_init, random_state=seed).fit_predict(px)).long()
+        out[b, labels, torch.arange(N)] = 1
+    return out
+
+def kmeans_masks(images: Tensor, k: int = 5, seed: int = 0) -> Tensor:
+    """The reference that needs no training: `kmeans_onehot` on the RGB values of each image `(B, 3, H, W)` alone, as
+    one-hot masks `(B, k, H, W)` (an image with fewer than k colours gets fewer groups)."""
+    return kmeans_onehot(images.flatten(2).transpose(1, 2), k, seed).unflatten(-1, images.shape[-2:])
 
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,

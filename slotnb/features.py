@@ -25,6 +25,8 @@ from .metrics import ari_with_report, mean_best_overlap, upsample_masks
 from .models import SlotConfig, build_model
 from .training import load_checkpoint
 from .encoders import ViTFeatureExtractor
+from .evaluation import kmeans_onehot
+
 
 # %% ../nbs/10_features.ipynb #1dedc15b
 STORE_FORMAT = 'slotnb-vit-features/1'
@@ -312,8 +314,5 @@ class KMeansSlots(nn.Module):
     "Baseline 'model': k-means (sklearn) on each image's tokens → one-hot token masks (B, K, N); no training."
     def __init__(self, num_slots: int = 7, seed: int = 0): super().__init__(); self.k, self.seed = num_slots, seed
     def forward(self, feats, generator=None, num_slots=None):
-        from sklearn.cluster import KMeans
-        k = num_slots or self.k
-        labels = [KMeans(k, n_init=1, random_state=self.seed).fit_predict(f.double().cpu().numpy()) for f in feats]
-        masks = F.one_hot(torch.as_tensor(np.stack(labels), dtype=torch.long), k).permute(0, 2, 1).float()   # (B, K, N)
+        masks = kmeans_onehot(feats, num_slots or self.k, self.seed, n_init=1)                            # (B, K, N)
         return type('SlotMasks', (), {'masks': masks.to(feats.device)})()

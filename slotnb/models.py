@@ -18,7 +18,7 @@ import torch
 from torch import nn, Tensor
 
 # %% ../nbs/06_models.ipynb #ddf43bed
-from .encoders import CNNEncoder, SetMLP, TokenProjection, conv_out_size
+from .encoders import CNNEncoder, SetMLP, TokenProjection, cnn_token_grid
 from .slot_attention import SlotAttention, SLOT_INITS
 from .regularizers import CovLoss, CosineLoss
 from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder, \
@@ -233,9 +233,8 @@ def build_decoder(cfg: SlotConfig) -> nn.Module:
     C = cfg.decoder_channels or D
     if kind == 'fixed': return MDSpritesDecoder(D, resolution=(R, R), hidden=C)
     if kind == 'relative':
-        side = R
-        for s in cfg.encoder_strides: side = conv_out_size(side, cfg.encoder_kernel, s)   # the encoder's token grid
-        return RelativePixelDecoder(D, token_grid=(side, side), resolution=(R, R), hidden=cfg.decoder_hid_dim,
+        grid = cnn_token_grid((R, R), cfg.encoder_kernel, tuple(cfg.encoder_strides))   # the encoder's token grid
+        return RelativePixelDecoder(D, token_grid=grid, resolution=(R, R), hidden=cfg.decoder_hid_dim,
                                     num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color)
     if kind == 'adaptive': return AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R)
     if kind == 'coco-adaptive':
