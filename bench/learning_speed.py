@@ -26,8 +26,7 @@ import torch
 
 from slotnb.models import SlotConfig, apply_preset
 from slotnb.training import train, build_dataset
-from slotnb.evaluation import evaluate, load_model, kmeans_masks
-from slotnb.metrics import fg_ari
+from slotnb.evaluation import evaluate, load_model, reference_fg_ari
 from cpu_budget import config_overrides
 
 
@@ -37,12 +36,9 @@ def git_commit() -> str:
 
 
 def references(test_ds) -> dict:
-    "One-slot floor and k-means FG-ARI (×100) of the test set."
+    "One-slot floor and k-means FG-ARI (×100) of the test set (`slotnb.evaluation.reference_fg_ari`)."
     batch = torch.utils.data.default_collate([test_ds[i] for i in range(len(test_ds))])
-    gt = batch['masks']
-    lump = fg_ari(gt, torch.ones_like(gt[:, :1])).double().nanmean()
-    km = fg_ari(gt, kmeans_masks(batch['image'], k=gt.shape[1])).double().nanmean()
-    return {'one_slot': round(100 * float(lump), 2), 'kmeans': round(100 * float(km), 2)}
+    return {k: round(100 * float(v.double().nanmean()), 2) for k, v in reference_fg_ari(batch['masks'], batch['image']).items()}
 
 
 def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_ds, train_ds, eval_seeds) -> list[dict]:

@@ -8,8 +8,8 @@ import json, math, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'evaluate', 'load_model', 'evaluate_checkpoint', 'score_line',
-           'label_colors', 'overlay', 'common_size', 'segmentation_picture']
+__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'evaluate', 'load_model', 'evaluate_checkpoint',
+           'score_line', 'label_colors', 'overlay', 'common_size', 'segmentation_picture']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
@@ -48,6 +48,16 @@ def kmeans_masks(images: Tensor, k: int = 5, seed: int = 0) -> Tensor:
     one-hot masks `(B, k, H, W)` (an image with fewer than k colours gets fewer groups)."""
     return kmeans_onehot(images.flatten(2).transpose(1, 2), k, seed).unflatten(-1, images.shape[-2:])
 
+def reference_fg_ari(gt: Tensor, images: Tensor | None = None, bg_channel: int | None = 0,
+                     ignore_overlaps: bool = False) -> dict[str, Tensor]:
+    """Per-image FG-ARI `(B,)` of the reference points of ground truth `gt` (B, E, H, W): 'one_slot' (every pixel in one
+    slot) and, given the `images` (B, 3, H, W), 'kmeans' (`kmeans_masks` with k = E)."""
+    out = {'one_slot': fg_ari(gt, torch.ones_like(gt[:, :1]), bg_channel=bg_channel, ignore_overlaps=ignore_overlaps)}
+    if images is not None:
+        groups = kmeans_masks(images, k=gt.shape[1]).to(gt.device)
+        out['kmeans'] = fg_ari(gt, groups, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps)
+    return out
+
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
              num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
@@ -59,7 +69,7 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
     # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
-    per_seed, lump, km = [], [], []
+    per_seed, refs = [], {}
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
         aris, mbos = [], []
@@ -68,19 +78,17 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
             gt = batch['masks'].to(device)
             aris.append(fg_ari(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
             mbos.append(mean_best_overlap(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
-            if seed == seeds[0]:   # the reference: every pixel in one slot
-                lump.append(fg_ari(gt, torch.ones_like(gt[:, :1]), bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
-                if kmeans:
-                    groups = kmeans_masks(batch[input_key], k=gt.shape[1]).to(device)
-                    km.append(fg_ari(gt, groups, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
+            if seed == seeds[0]:   # the reference points, once
+                for name, v in reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps).items():
+                    refs.setdefault(name, []).append(v.cpu())
         ari, mbo = torch.cat(aris).double(), torch.cat(mbos).double()
         per_seed.append({'seed': seed, 'fg_ari': float(torch.nanmean(ari)), 'mbo': float(torch.nanmean(mbo)),
                          'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum())})
     vals = np.array([r['fg_ari'] for r in per_seed])
-    extra = {'kmeans_fg_ari': float(torch.nanmean(torch.cat(km).double()))} if kmeans else {}
+    refs = {f'{name}_fg_ari': float(torch.nanmean(torch.cat(v).double())) for name, v in refs.items()}
     return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
-            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], 'one_slot_fg_ari': float(torch.nanmean(torch.cat(lump).double())), **extra}
+            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], **refs}
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
