@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse, csv, dataclasses, json, os, shutil, tempfile, time
 import torch
 
-from slotnb.models import SlotConfig, apply_preset
+from slotnb.config import SlotConfig, apply_preset
 from slotnb.training import train, build_dataset, load_checkpoint, run_paths
 from slotnb.evaluation import evaluate, load_model
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slotnb.models import SlotConfig, apply_preset
+from slotnb.config import SlotConfig, apply_preset
 from slotnb.training import train, build_dataset
 from slotnb.evaluation import evaluate, load_model, reference_fg_ari
 from cpu_budget import config_overrides

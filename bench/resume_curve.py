@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse, dataclasses, json, time
 import torch
 
-from slotnb.models import SlotConfig
+from slotnb.config import SlotConfig
 from slotnb.training import train, load_checkpoint, build_dataset
 from slotnb.evaluation import evaluate, load_model
 

@@ -41,7 +41,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from slotnb.encoders import build_grid
-from slotnb.models import SlotConfig, build_model, build_regularizer, apply_preset
+from slotnb.config import SlotConfig, apply_preset
+from slotnb.models import build_model, build_regularizer
 from slotnb.training import compute_losses
 from slotnb.decoders import SameConvTranspose2d
 

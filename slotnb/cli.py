@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #6bd385a0
 from __future__ import annotations
-import argparse, dataclasses, json, os, shlex, sys, time
+import argparse, dataclasses, os, shlex, sys, time
 from pathlib import Path
 
 # %% auto #0
@@ -12,14 +12,13 @@ __all__ = ['USER_ERRORS', 'DASHED', 'FLAG_HELP', 'TRAIN_DESCRIPTION', 'run_main'
            'config_parser', 'config_from_args', 'train_main', 'eval_main', 'embed_main', 'demo_main']
 
 # %% ../nbs/90_cli.ipynb #870f94ed
-from .data import convert_tfrecords, generate_colored_mdsprites, save_sample_grid, RecordError
-from .models import SlotConfig, apply_preset
-from .training import train, NonFiniteLoss, TrainingInterrupted, run_paths
-from .evaluation import evaluate_checkpoint, score_line
-from .features import embed_split, build_coco_dataset, evaluate_coco_checkpoint
+from .config import SlotConfig, apply_preset, DATASETS, DECODER_TYPES, CONV_INITS, SLOT_INITS, PRESETS
+# Everything else (torch and the modules built on it) is imported inside the script that needs it, after its
+# arguments are parsed: `--help` and usage errors answer at once.
 
 # %% ../nbs/90_cli.ipynb #5cca4fe7
-USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, RecordError, NonFiniteLoss, KeyError)
+# a corrupt record (`RecordError`) is a ValueError; a NaN loss (`NonFiniteLoss`) a FloatingPointError
+USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, FloatingPointError, KeyError)
 
 def run_main(prog: str, body, argv=None) -> int:
     "Run `body(argv)`; turn user errors into `prog: error: ...` on stderr and exit code 1."
@@ -30,13 +29,14 @@ def run_main(prog: str, body, argv=None) -> int:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f'{prog}: error: {msg}', file=sys.stderr)
         return 1
-    except TrainingInterrupted as e:
+    except KeyboardInterrupt as e:
+        from slotnb.training import TrainingInterrupted     # only `train` raises it, so it is imported by now
+        if not isinstance(e, TrainingInterrupted):
+            print(f'{prog}: interrupted', file=sys.stderr)
+            return 130
         args = list(sys.argv[1:] if argv is None else argv)
         again = shlex.join([prog, *args, *([] if '--resume' in args else ['--resume'])])
         print(f'{prog}: stopped by {e}; continue with: {again}', file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print(f'{prog}: interrupted', file=sys.stderr)
         return 130
 
 # %% ../nbs/90_cli.ipynb #424a523d
@@ -51,6 +51,7 @@ def _convert(argv=None):
     p.add_argument('--num', type=int, default=60000, help='number of records to convert')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
+    from slotnb.data import convert_tfrecords
     out = convert_tfrecords(a.infile, a.outdir, variant=a.type, start_idx=a.start_idx, num=a.num, progress=not a.no_progress)
     print(f'wrote {out}')
 
@@ -64,6 +65,7 @@ def _generate(argv=None):
     p.add_argument('--picture', default=None, help='also save a sample grid PNG here')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
+    from slotnb.data import generate_colored_mdsprites, save_sample_grid
     out = generate_colored_mdsprites(a.out, a.num, seed=a.seed, sprites_npz=a.sprites_npz, progress=not a.no_progress)
     print(f'wrote {out}')
     if a.picture: print(f'picture: {save_sample_grid(out, a.picture)}')
@@ -119,8 +121,6 @@ FLAG_HELP = {
 
 def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse.ArgumentParser:
     "Argument parser with one flag per SlotConfig field (defaults suppressed) plus --steps and --data."
-    from slotnb.models import DATASETS, DECODER_TYPES, CONV_INITS, PRESETS
-    from slotnb.slot_attention import SLOT_INITS
     choices = {'dataset': DATASETS, 'decoder_type': DECODER_TYPES, 'preset': tuple(PRESETS), 'conv_init': CONV_INITS,
                'slot_init': SLOT_INITS}
     p = argparse.ArgumentParser(prog, description=description, argument_default=argparse.SUPPRESS)
@@ -154,6 +154,8 @@ def config_from_args(argv=None, prog='slotnb_train') -> SlotConfig:
 
 def _train(argv=None):
     cfg = config_from_args(argv)
+    from slotnb.training import train, run_paths
+    from slotnb.features import build_coco_dataset
     if cfg.resume and not run_paths(cfg)[1].exists():
         raise FileNotFoundError(f'--resume: there is no checkpoint at {run_paths(cfg)[1]} (leave out --resume to start a new run)')
     t0 = time.time()
@@ -182,6 +184,8 @@ def _eval(argv=None):
     pics = a.pictures
     if pics == 'auto': pics = str(Path(a.out).with_suffix('.png')) if a.out else 'eval_masks.png'
     from slotnb.training import load_checkpoint
+    from slotnb.evaluation import evaluate_checkpoint, score_line
+    from slotnb.features import evaluate_coco_checkpoint
     if SlotConfig.from_dict(load_checkpoint(a.checkpoint)['config']).mode != 'image':   # ViT-token model: COCO evaluation
         r = evaluate_coco_checkpoint(a.checkpoint, split='val' if a.split == 'test' else a.split, seeds=tuple(a.seeds),
                                      batch_size=a.batch_size, out=a.out, dataset_path=a.dataset_path, embed_path=a.embed_path,
@@ -219,6 +223,7 @@ def _embed(argv=None):
     p.add_argument('--device', default=None, help='default: cuda, else mps, else cpu')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
+    from slotnb.features import embed_split
     if a.weights is None:
         print('slotnb_embed: note: no --weights given, using a randomly initialised ViT (give a DINO checkpoint or --weights hub '
               'for real features)', file=sys.stderr)
@@ -247,7 +252,9 @@ def _demo(argv=None):
     cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
                        synthetic_train=a.train_images, seed=a.seed, resume=a.resume,
                        **({'num_train_steps': a.steps} if a.steps else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
-    from slotnb.training import build_dataset
+    from slotnb.data import save_sample_grid
+    from slotnb.training import build_dataset, train
+    from slotnb.evaluation import evaluate_checkpoint, score_line
     build_dataset(cfg, 'train'); build_dataset(cfg, 'test')
     print(f"data: {out / 'data'}  sample grid: {save_sample_grid(out / 'data' / 'train', out / 'samples.png')}")
     res = train(cfg)

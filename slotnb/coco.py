@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_coco.ipynb #1f91e34f
 from __future__ import annotations
-import json, math
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,6 @@ __all__ = ['SPLITS', 'EMPTY_POLICIES', 'PROTOCOLS', 'AnnotationError', 'coco_pat
 # %% ../nbs/09_coco.ipynb #97410bba
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from pycocotools import mask as mask_utils
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #38dfd1b8
 from __future__ import annotations
-import os, io, json, gzip, zlib, struct, shutil, tempfile, zipfile, math, time
+import os, json, gzip, zlib, struct, shutil, tempfile, zipfile
 from pathlib import Path
 from typing import Iterator, Iterable, Callable
 import numpy as np

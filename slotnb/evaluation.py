@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb #c155ebe1
 from __future__ import annotations
-import json, math, os
+import json, os
 from pathlib import Path
 
 # %% auto #0
@@ -20,7 +20,8 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
 from .metrics import fg_ari, mean_best_overlap, upsample_masks, _grid_of
-from .models import SlotConfig, build_model
+from .config import SlotConfig
+from .models import build_model
 from .training import load_checkpoint, build_dataset
 
 # %% ../nbs/08_evaluation.ipynb #0336738f

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 # %% ../nbs/95_experiments.ipynb #60f31a3e
 import slotnb
-from .models import SlotConfig
+from .config import SlotConfig
 from .training import train, load_checkpoint, run_paths
 from .evaluation import segmentation_picture
 from .metrics import upsample_masks

@@ -15,14 +15,14 @@ __all__ = ['STORE_FORMAT', 'INDEX', 'PROGRESS', 'FEATURES', 'IDENTITY', 'read_pr
 # %% ../nbs/10_features.ipynb #df9b7b35
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
 # %% ../nbs/10_features.ipynb #bc4d36aa
 from .coco import COCOSegmentation, get_protocol, open_source
-from .metrics import ari_with_report, mean_best_overlap, upsample_masks
-from .models import SlotConfig, build_model
+from .metrics import ari_with_report, mean_best_overlap
+from .config import SlotConfig
+from .models import build_model
 from .training import load_checkpoint
 from .encoders import ViTFeatureExtractor
 from .evaluation import kmeans_onehot

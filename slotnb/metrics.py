@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass
-import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment

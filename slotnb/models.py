@@ -4,14 +4,11 @@
 
 # %% ../nbs/06_models.ipynb #52e72a3b
 from __future__ import annotations
-import dataclasses
-from dataclasses import dataclass, asdict, fields
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'PRESETS', 'SlotConfig', 'apply_preset', 'SlotOutput', 'SlotModel',
-           'build_encoder', 'build_decoder', 'build_model', 'kaiming_convs_', 'build_regularizer', 'original_key_map',
-           'load_original_checkpoint']
+__all__ = ['SlotOutput', 'SlotModel', 'build_encoder', 'build_decoder', 'build_model', 'kaiming_convs_', 'build_regularizer',
+           'original_key_map', 'load_original_checkpoint']
 
 # %% ../nbs/06_models.ipynb #3be48166
 import torch
@@ -19,171 +16,11 @@ from torch import nn, Tensor
 
 # %% ../nbs/06_models.ipynb #ddf43bed
 from .encoders import CNNEncoder, SetMLP, TokenProjection, cnn_token_grid
-from .slot_attention import SlotAttention, SLOT_INITS
+from .slot_attention import SlotAttention
+from .config import SlotConfig
 from .regularizers import CovLoss, CosineLoss
 from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder, \
     RelativePixelDecoder
-
-# %% ../nbs/06_models.ipynb #8c894630
-DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
-DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed', 'relative')
-CONV_INITS = ('torch', 'kaiming')
-
-@dataclass
-class SlotConfig:
-    "Every setting of a run; names and defaults are the original `train.py` flags (dashes → underscores)."
-    # data
-    dataset: str | None = None
-    dataset_path: str = './data/CLEVR_v1.0/images'
-    embed_path: str = './data/coco/embedding'
-    dataset_rescale: bool = False
-    num_workers: int = 4
-    # model
-    num_slots: int = 7
-    num_iterations: int = 3
-    hid_dim: int = 64
-    decoder_type: str | None = None
-    decoder_init_size: int = 8
-    decoder_hid_dim: int = 64
-    decoder_num_conv_layers: int = 6
-    decoder_mlp_num_layers: int = 4
-    base: bool = False
-    dinosaur: bool = False
-    dinosaur_emb: bool = False
-    dinosaur_downsample: bool = False
-    dinosaur_heavydownsample: bool = False
-    bce_loss: bool = False
-    # slot regularisers
-    proj_dim: int = 1024
-    proj_weight: float = 1.0
-    var_weight: float = 1.0
-    cov_weight: float = 25.0
-    std_target: float = 1.0
-    cov_div_sq: bool = False
-    slot_cov: bool = False
-    cov_warmup: int = 0
-    info_nce: bool = False
-    info_nce_weight: float = 0.1
-    info_nce_warmup: float = 5000.0
-    identity_proj: bool = False
-    proj_layernorm: bool = False
-    # optimisation
-    batch_size: int = 16
-    learning_rate: float = 4e-4
-    warmup_steps: int = 10000
-    decay_rate: float = 0.5
-    decay_steps: int = 100000
-    num_train_steps: int = 500000
-    grad_clip: float = -1.0
-    # bookkeeping
-    model_dir: str = './tmp/model10.ckpt'
-    store_freq: int = 10000
-    vis_freq: int = 1000
-    print_model: bool = False
-    coco_mask_dynamic: bool = False
-    # --- slotnb additions
-    seed: int = 0                       # seeds data order, slot-init noise and parameters
-    device: str = 'cpu'
-    preset: str | None = None           # 'cpu': a cheaper image model (see PRESETS)
-    encoder_strides: tuple = (1, 1, 1, 1)
-    mlp_hidden: int | None = None       # Slot Attention MLP width; None → 128 (CNN) or 4·D (ViT tokens), as the original
-    decoder_channels: int | None = None # channels of the fixed/adaptive conv decoders; None → hid_dim, as the original
-    image_size: int | None = None       # None → from the dataset and the dinosaur-downsample flags
-    vit_dim: int = 768
-    num_tokens: int = 196
-    amp_bf16: bool = False              # bf16 autocast (GPUs; this project's CPUs have no bf16 units)
-    conv_init: str = 'torch'            # CNN encoder/decoder convs: 'torch' (PyTorch default, as the original) or 'kaiming' (He, zero bias)
-    synthetic_train: int = 10000        # images generated for `dataset='synthetic'`
-    synthetic_test: int = 320
-    resume: bool = False
-    coco_split: str = 'train'           # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
-    log_every: int = 10
-    minutes: float = 0.0                # wall-clock training budget: stop at the first step past it, checkpoint (0: none)
-    store_minutes: float = 5.0          # also checkpoint after every this many minutes of training (0: steps only)
-    # --- levers for learning in minutes (chapters 01, 02, 04); the defaults are the original's
-    encoder_kernel: int = 5             # kernel of the CNN encoder's convolutions
-    encoder_rgb: bool = False           # add the input colour (block means) to the tokens (CNNEncoder rgb_skip)
-    slot_init: str = 'gaussian'         # 'learned': one learned query per slot (BO-QSA) instead of the shared Gaussian
-    implicit_grad: bool = False         # detach the slots before the last iteration (Chang et al. 2022)
-    attn_temperature: float = 1.0       # multiplies Slot Attention's logits
-    decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
-    loss_pixels: int = 0                # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
-
-    @property
-    def mode(self) -> str:
-        "'image' (CNN auto-encoder), 'dinosaur' (ViT tokens → image) or 'dinosaur_emb' (ViT tokens → tokens)."
-        return 'dinosaur_emb' if self.dinosaur_emb else 'dinosaur' if self.dinosaur else 'image'
-
-    @property
-    def resolution(self) -> int:
-        "Side of the images the model reconstructs or is evaluated at."
-        if self.image_size: return self.image_size
-        if self.mode != 'image' or self.dataset == 'coco':
-            return 64 if self.dinosaur_heavydownsample else 128 if self.dinosaur_downsample else 224
-        return 128 if self.dataset == 'clevr' else 64
-
-    @property
-    def slot_mlp_hidden(self) -> int:
-        "Hidden width of Slot Attention's residual MLP: max(D, 128) for images, 4·D for ViT tokens."
-        if self.mlp_hidden: return self.mlp_hidden
-        return 4 * self.hid_dim if self.mode != 'image' else max(self.hid_dim, 128)
-
-    def validate(self) -> 'SlotConfig':
-        "Raise a `ValueError` naming the flag when settings contradict each other."
-        def bad(msg): raise ValueError(msg)
-        if self.dataset is not None and self.dataset not in DATASETS: bad(f'--dataset must be one of {DATASETS}, got {self.dataset!r}')
-        if self.dinosaur and self.dinosaur_emb: bad('--dinosaur and --dinosaur-emb are exclusive')
-        if self.dinosaur and self.decoder_type is None: bad(f'--dinosaur needs --decoder_type, one of {DECODER_TYPES}')
-        if self.decoder_type is not None and self.decoder_type not in DECODER_TYPES:
-            bad(f'--decoder_type must be one of {DECODER_TYPES}, got {self.decoder_type!r}')
-        if self.identity_proj and not self.base and self.proj_dim != self.hid_dim:
-            bad(f'--identity-proj needs --proj_dim equal to --hid_dim (got {self.proj_dim} and {self.hid_dim})')
-        if self.bce_loss and self.dataset_rescale: bad('--bce-loss needs targets in [0, 1]: drop --dataset-rescale')
-        if self.bce_loss and self.dinosaur_emb: bad('--bce-loss applies to images, not to --dinosaur-emb features')
-        for name in ('num_slots', 'num_iterations', 'hid_dim', 'batch_size'):
-            if getattr(self, name) < 1: bad(f'--{name} must be at least 1, got {getattr(self, name)}')
-        if len(self.encoder_strides) != 4: bad(f'encoder_strides needs 4 values, got {self.encoder_strides}')
-        if self.conv_init not in CONV_INITS: bad(f'conv_init must be one of {CONV_INITS}, got {self.conv_init!r}')
-        if self.slot_init not in SLOT_INITS: bad(f'--slot_init must be one of {SLOT_INITS}, got {self.slot_init!r}')
-        if self.decoder_type == 'relative' and self.mode != 'image':
-            bad('--decoder_type relative decodes images from a CNN encoder: not with --dinosaur / --dinosaur-emb')
-        if self.loss_pixels and self.decoder_type != 'relative':
-            bad(f'--loss_pixels {self.loss_pixels} needs --decoder_type relative (the other decoders draw whole images)')
-        if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
-            bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
-        if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
-        return self
-
-    def to_dict(self) -> dict: return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> 'SlotConfig':
-        "Rebuild from `to_dict` output (unknown keys, e.g. from a newer version, raise)."
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown: raise ValueError(f'unknown config fields: {sorted(unknown)}')
-        d = dict(d)
-        if 'encoder_strides' in d: d['encoder_strides'] = tuple(d['encoder_strides'])
-        return cls(**d)
-
-# %% ../nbs/06_models.ipynb #56af6b5c
-PRESETS = {
-    'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32, encoder_strides=(2, 1, 1, 1), encoder_kernel=3,
-                encoder_rgb=True, conv_init='kaiming', slot_init='learned', decoder_type='relative', decoder_flat_color=True,
-                decoder_hid_dim=64, decoder_mlp_num_layers=4, loss_pixels=1024, batch_size=16, learning_rate=1e-3,
-                warmup_steps=200, decay_steps=100000, num_train_steps=6000, store_freq=250, vis_freq=250, num_workers=0),
-    'cpu-broadcast': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1), decoder_type='adaptive',
-                decoder_init_size=8, decoder_channels=32, conv_init='kaiming', batch_size=16, learning_rate=1e-3, warmup_steps=200,
-                decay_steps=20000, num_train_steps=15000, store_freq=250, vis_freq=250, num_workers=0),
-    'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
-                  decay_steps=100000, num_train_steps=500000, store_freq=10000, vis_freq=1000),
-}
-
-def apply_preset(cfg: SlotConfig, name: str | None, **overrides) -> SlotConfig:
-    "`cfg` with the preset's values, then `overrides` (explicit user flags win over the preset)."
-    if name is None: return dataclasses.replace(cfg, **overrides)
-    if name not in PRESETS: raise ValueError(f'--preset must be one of {sorted(PRESETS)}, got {name!r}')
-    return dataclasses.replace(cfg, **{**PRESETS[name], 'preset': name, **overrides})
 
 # %% ../nbs/06_models.ipynb #281727ec
 class SlotOutput(NamedTuple):

@@ -6,13 +6,12 @@
 from __future__ import annotations
 import torch
 from torch import nn
+from .config import SLOT_INITS    # the names `--slot_init` accepts (chapter 05b)
 
 # %% auto #0
-__all__ = ['SLOT_INITS', 'SlotAttention']
+__all__ = ['SlotAttention']
 
 # %% ../nbs/02_slot_attention.ipynb #e65dc9db
-SLOT_INITS = ('gaussian', 'learned')
-
 class SlotAttention(nn.Module):
     """Slot Attention (Locatello et al. 2020) with the original's parametrisation.
     `forward(inputs (B, N, D)) -> (slots (B, K, D), attn (B, K, N))`; attn = last iteration's softmax over slots.

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_training.ipynb #a168d163
 from __future__ import annotations
-import contextlib, csv, json, math, os, signal, sys, threading, time
+import contextlib, csv, os, signal, threading, time
 from pathlib import Path
 
 # %% auto #0
@@ -23,7 +23,8 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/07_training.ipynb #7f2352b9
 from .data import MultiDSprites, generate_colored_mdsprites
-from .models import SlotConfig, SlotModel, build_model, build_regularizer
+from .config import SlotConfig
+from .models import build_model, build_regularizer
 
 # %% ../nbs/07_training.ipynb #836a48fb
 def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5, decay_steps: int = 100000) -> float:
