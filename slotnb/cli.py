@@ -38,6 +38,11 @@ def run_main(prog: str, body, argv=None) -> int:
         again = shlex.join([prog, *args, *([] if '--resume' in args else ['--resume'])])
         print(f'{prog}: stopped by {e}; continue with: {again}', file=sys.stderr)
         return 130
+    except RuntimeError as e:                               # under torchrun: another process failed and said why
+        from slotnb.training import RankStopped
+        if not isinstance(e, RankStopped): raise
+        if str(e): print(f'{prog}: {e}', file=sys.stderr)
+        return 1
 
 # %% ../nbs/90_cli.ipynb #424a523d
 def _convert(argv=None):

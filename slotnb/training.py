@@ -10,8 +10,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
            'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'rng_state', 'slot_picture',
-           'ScalarLog', 'NonFiniteLoss', 'describe_model', 'TrainingInterrupted', 'stop_requests', 'rank0_first',
-           'train', 'tiny_config', 'TinyImages']
+           'ScalarLog', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
+           'rank0_first', 'train', 'tiny_config', 'TinyImages']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import numpy as np
@@ -207,6 +207,14 @@ class ScalarLog:
 class NonFiniteLoss(FloatingPointError):
     "Raised when the loss is NaN/Inf; the message names the step and the last good checkpoint."
 
+class RankStopped(RuntimeError):
+    """Under torchrun: this process stopped because another one failed. The message says so in one line, or is empty
+    where rank 0 already names the cause (e.g. a non-finite loss all ranks agreed on)."""
+
+def _peer_lost(e: BaseException) -> bool:
+    "Did a collective fail because another process died? (gloo: 'Connection closed by peer'; NCCL/others: DistError)."
+    return isinstance(e, dist.DistError) or (isinstance(e, RuntimeError) and 'by peer' in str(e))
+
 def _dist_info() -> tuple[int, int, int]:
     "(rank, local rank, world size) from torchrun's environment, (0, 0, 1) otherwise."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
@@ -249,7 +257,7 @@ def rank0_first(prepare, world: int, main: bool):
     ok = torch.tensor(0.0 if err is not None else 1.0)
     dist.broadcast(ok, src=0)
     if err is not None: raise err
-    if not ok: raise RuntimeError('rank 0 could not prepare the training data (its error is above); stopping this rank')
+    if not ok: raise RankStopped('rank 0 could not prepare the training data (its error is above); stopping this rank')
     return out if main else prepare()
 
 def _agree(flags: list[bool], world: int) -> list[bool]:
@@ -330,9 +338,15 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 opt.step()
                 window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
                 now = time.perf_counter()
-                budget_hit, interrupted, store_due = _agree([bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60,
-                                                             stop['signal'] is not None,
-                                                             cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60], world)
+                budget_hit, interrupted, store_due, nonfinite = _agree(
+                    [bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60, stop['signal'] is not None,
+                     cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60,
+                     world > 1 and not bool(torch.isfinite(terms['loss'].detach()))], world)   # one process's NaN stops all
+                if nonfinite:
+                    if not main: raise RankStopped('')
+                    raise NonFiniteLoss(f'loss became non-finite at step {step} on at least one of the {world} processes (lr '
+                                        f'{lr:.3g}); the last good checkpoint is {ckpt_path if last_saved is not None else "none"} '
+                                        f'(step {last_saved})')
                 if budget_hit or interrupted: total = step
                 is_log = step % cfg.log_every == 0 or step == total
                 is_store = step % cfg.store_freq == 0 or step == total or store_due
@@ -363,6 +377,10 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 bar.update(1)
                 if step == total: break
             if interrupted: raise TrainingInterrupted(step, ckpt_path, stop['signal'] or 'a signal on another process')
+    except Exception as e:
+        if world > 1 and _peer_lost(e):
+            raise RankStopped(f'rank {rank} stopped at step {step}: another process failed (its error is above)') from None
+        raise
     finally:
         bar.close()
         if log is not None: log.close()
