@@ -4,31 +4,21 @@
 
 # %% ../nbs/95_experiments.ipynb #8521e33c
 from __future__ import annotations
-import argparse, csv, dataclasses, datetime, json, math, os, platform, shlex, subprocess, sys, time, uuid
+import argparse, json, math, os, shlex, statistics, subprocess, sys, time, uuid
 from pathlib import Path
-import nbformat
 
 # %% auto #0
-__all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'NOT_LOSSES', 'PRESET_NOTES',
-           'table_key', 'check_preset', 'repo_root', 'experiments_dir', 'notebook_path', 'experiment_notebook',
-           'git_commit', 'provenance', 'write_json', 'train_row', 'coco_feature_stores', 'describe_config',
-           'read_scalars', 'loss_figure', 'mask_figure', 'ExperimentFailed', 'ipc_kernel_manager', 'run_experiment',
-           'load_results', 'assemble_table', 'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
+__all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key', 'check_preset', 'repo_root', 'experiments_dir',
+           'notebook_path', 'experiment_notebook', 'git_commit', 'write_json', 'ExperimentFailed', 'ipc_kernel_manager',
+           'run_experiment', 'load_results', 'assemble_table', 'combine_seeds', 'run_table', 'tables_parser',
+           'tables_main']
 
 # %% ../nbs/95_experiments.ipynb #d6b123cc
-import numpy as np
-import torch
-import torch.nn.functional as F
+# This module runs notebooks and assembles tables: it imports no torch (nor numpy, nor nbformat until a notebook is
+# read), so `slotnb_tables --help` answers at once. What a table notebook calls to train and draw is in `slotnb.rows`.
 
 # %% ../nbs/95_experiments.ipynb #60f31a3e
 import slotnb
-from .config import SlotConfig
-from .training import train, load_checkpoint, run_paths
-from .evaluation import segmentation_picture
-from .metrics import upsample_masks
-from .coco import write_toy_coco
-from .features import embed_split, resolve_store, FeatureStore
-from .data import shared_data_dir
 from .cli import run_main
 
 # %% ../nbs/95_experiments.ipynb #e918dd7b
@@ -104,8 +94,9 @@ def notebook_path(notebook) -> Path:
 
 PARAMS_MARK = '# parameters'
 
-def experiment_notebook(notebook) -> tuple[Path, nbformat.NotebookNode]:
+def experiment_notebook(notebook) -> tuple:
     "(path, notebook) of an experiment notebook with its parameters cell tagged `parameters` (found by tag, or by its first line `# parameters`)."
+    import nbformat                                     # here, not at the top: it takes most of a second to import
     path = notebook_path(notebook)
     nb = nbformat.read(path, as_version=4)
     if not any('parameters' in c.metadata.get('tags', []) for c in nb.cells):
@@ -126,20 +117,13 @@ def git_commit(root=None) -> dict:
         return {'commit': head.stdout.strip(), 'dirty': bool(git('status', '--porcelain', '--untracked-files=no').stdout.strip())}
     except (OSError, subprocess.SubprocessError): return {'commit': None, 'dirty': None}
 
-def provenance() -> dict:
-    "Commit, versions, machine and time of a result."
-    return {**git_commit(), 'slotnb': slotnb.__version__, 'torch': torch.__version__, 'python': platform.python_version(),
-            'machine': f'{platform.machine()}, {os.cpu_count()} CPUs', 'torch_threads': torch.get_num_threads(),
-            'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-            'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
-
 def _plain(o):
     "JSON-ready copy of `o`: NaN/inf → None, Paths → str, tuples → lists, numpy/torch scalars → Python numbers."
     if isinstance(o, dict): return {str(k): _plain(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)): return [_plain(v) for v in o]
     if isinstance(o, Path): return str(o)
-    if torch.is_tensor(o): o = o.item() if o.numel() == 1 else o.tolist()
-    if isinstance(o, (np.integer, np.floating, np.bool_)): o = o.item()
+    if hasattr(o, 'tolist') and type(o).__module__.split('.')[0] in ('numpy', 'torch'):   # without importing either
+        o = o.item() if math.prod(getattr(o, 'shape', ())) == 1 else _plain(o.tolist())
     if isinstance(o, float) and not math.isfinite(o): return None
     return o
 
@@ -150,168 +134,6 @@ def write_json(path, obj) -> Path:
     tmp.write_text(json.dumps(_plain(obj), indent=2, allow_nan=False))
     os.replace(tmp, path)
     return path
-
-# %% ../nbs/95_experiments.ipynb #c2429801
-# fields that may differ between a checkpoint and the config continuing it
-RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path', 'store_freq',
-             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
-
-def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
-    "Train `cfg`, continuing its checkpoint when it exists; `train`'s dict plus 'resumed_from' (step) and 'train_s'."
-    _, ckpt = run_paths(cfg)
-    start = 0
-    if ckpt.exists():
-        ck = load_checkpoint(ckpt)
-        start, saved = ck['step'], ck['config']
-        diff = {k: (saved.get(k), v) for k, v in _plain(cfg.to_dict()).items() if k not in RESUMABLE and _plain(saved.get(k)) != v}
-        if diff: raise ValueError(f'{ckpt} was trained with other settings {diff} (saved, requested): use another work_dir or delete it')
-        if start > cfg.num_train_steps:
-            raise ValueError(f'{ckpt} is at step {start}, past the requested {cfg.num_train_steps} steps: use another work_dir or delete it')
-    t0 = time.time()
-    res = train(dataclasses.replace(cfg, resume=True), dataset, progress=progress)
-    return {**res, 'resumed_from': start, 'train_s': time.time() - t0}
-
-# %% ../nbs/95_experiments.ipynb #cf7b1e22
-VIT_B_DINO = 'vit_base_patch16_224.dino'
-CPU_COCO_LIMITS = {'train': 500, 'val': 200}   # images embedded from a full COCO root by the cpu preset
-
-def _weights_tag(weights) -> str:
-    if weights in (None, 'random'): return 'random'
-    return 'hub' if weights == 'hub' else Path(str(weights)).stem
-
-def _weights_text(weights, model=VIT_B_DINO) -> str:
-    if weights in (None, 'random'):
-        return f'{model}, RANDOM init (no DINO weights given): numbers not comparable to the paper'
-    return f'{model}, weights {weights}'
-
-def _embed(root, split, out, seed: int = 0, **kw) -> Path:
-    "embed_split with a fixed RNG (a random-init ViT is then the same in every run), without touching the global RNG."
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        embed_split(root, split, out, progress=False, **kw)
-    return Path(out)
-
-def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, weights=None, device: str = 'cpu') -> dict:
-    "The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the table above)."
-    check_preset(preset)
-    feats, notes = Path(work_dir) / 'features', []
-    if embed_path is not None:
-        ev = resolve_store(embed_path, 'val')
-        if FeatureStore(ev).meta['split'] != 'val':
-            raise ValueError(f"{ev} holds {FeatureStore(ev).meta['split']} features: evaluation needs a val2017 store at {Path(embed_path) / 'val'}")
-        tr = Path(embed_path) / 'train'
-        if not (tr / 'index.json').is_file():
-            if preset == 'paper':
-                raise FileNotFoundError(f'no train2017 feature store at {tr}: the paper preset trains on train2017 '
-                                        f'(make it with slotnb_embed --split train --output_dir {tr})')
-            tr = ev; notes.append('no train store: trained on the evaluation images')
-        text = f"stores under {embed_path} ({FeatureStore(ev).meta['model_name']}, weights {FeatureStore(ev).meta['weights']})"
-    elif coco_root is not None:
-        if preset == 'paper' and weights in (None, 'random'):
-            raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH (the official '
-                             'dino_vitbase16_pretrain.pth or a timm checkpoint), or a ready embed_path')
-        lim = CPU_COCO_LIMITS if preset != 'paper' else {'train': None, 'val': None}
-        base = feats / f'coco-{_weights_tag(weights)}'
-        tr, ev = (_embed(coco_root, s, base / f'{s}-{lim[s] or "all"}', model_name=VIT_B_DINO, weights=weights, limit=lim[s],
-                         device=device, num_workers=4 if preset == 'paper' else 0) for s in ('train', 'val'))
-        text = _weights_text(weights)
-    elif preset == 'smoke':
-        toy = Path(work_dir) / 'toy_coco'
-        if not (toy / 'annotations' / 'instances_val2017.json').exists(): write_toy_coco(toy, 'val')
-        tr = ev = _embed(toy, 'val', feats / 'smoke-toy', model_name='vit_tiny_patch16_224', weights='random',
-                         vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device)
-        text = 'vit_tiny_patch16_224 with 1 block, random init (smoke only)'
-        notes.append('toy COCO-format images; trained on the evaluation images')
-    elif preset == 'cpu':
-        shared = shared_data_dir()
-        if shared is None:
-            raise FileNotFoundError('the cpu preset\'s COCO rows use the COCO subsets in shared/data, which were not found: '
-                                    'pass coco_root (a COCO 2017 root) or embed_path (feature stores)')
-        tag = _weights_tag(weights)
-        tr = _embed(shared / 'coco/val2017_panoptic_lightly', 'val', feats / f'cpu-{tag}-panoptic100', model_name=VIT_B_DINO,
-                    weights=weights, annotations='panoptic', num_workers=0, device=device)
-        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-tiny80', model_name=VIT_B_DINO,
-                    weights=weights, num_workers=0, device=device)
-        text = _weights_text(weights)
-    else:
-        raise ValueError('the paper preset\'s COCO rows need coco_root (COCO 2017: annotations/instances_{train,val}2017.json, '
-                         '{train,val}2017/) or embed_path (stores from slotnb_embed, in embed_path/train and embed_path/val)')
-    st_tr, st_ev = FeatureStore(tr), FeatureStore(ev)
-    overlap = len(set(st_tr.image_ids) & set(st_ev.image_ids))
-    if overlap and tr != ev: notes.append(f'{overlap} image(s) in both the training and the evaluation set')
-    describe = lambda st: f"{len(st)} COCO {st.meta['split']}2017 images ({st.meta['annotations']} annotations, {Path(st.meta['dataset_path']).name})"
-    return {'train': Path(tr), 'eval': Path(ev), 'dataset_path': None if coco_root is None else str(coco_root),
-            'vit_dim': st_ev.dim, 'num_tokens': st_ev.num_tokens, 'features': text, 'protocol': st_ev.meta['protocol'],
-            'normalize': st_ev.meta['normalize'], 'train_data': describe(st_tr), 'eval_data': describe(st_ev),
-            'n_train': len(st_tr), 'n_eval': len(st_ev), 'overlap': overlap, 'notes': notes}
-
-# %% ../nbs/95_experiments.ipynb #545375e9
-def describe_config(cfg: SlotConfig) -> str:
-    "One line: slots, slot dim, encoder → decoder, regulariser."
-    if cfg.base: reg = 'no regulariser'
-    elif cfg.info_nce:
-        reg = f"CosineLoss (w={cfg.info_nce_weight:g}, P={cfg.proj_dim}{', identity head' if cfg.identity_proj else ''})"
-    elif cfg.proj_weight == 0 or (cfg.var_weight == 0 and cfg.cov_weight == 0): reg = 'no regulariser (CovLoss weights 0)'
-    else:
-        head = 'identity head' if cfg.identity_proj else 'LayerNorm head' if cfg.proj_layernorm else 'BatchNorm head'
-        reg = (f"CovLoss (w_cov={cfg.cov_weight:g}, w_var={cfg.var_weight:g}, γ={cfg.std_target:g}, "
-               f"/P{'²' if cfg.cov_div_sq else ''}, P={cfg.proj_dim}, {head})")
-    R = cfg.resolution
-    if cfg.mode == 'image':
-        arch = f"CNN (strides {tuple(cfg.encoder_strides)}) → {cfg.decoder_type or 'fixed'} decoder, {R}px"
-        levers = [n for n, on in (('RGB skip', cfg.encoder_rgb), ('learned slot queries', cfg.slot_init == 'learned'),
-                                  ('implicit gradient', cfg.implicit_grad), ('one colour per slot', cfg.decoder_flat_color),
-                                  (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels)) if on]
-        if levers: arch += f" ({', '.join(levers)})"
-    elif cfg.mode == 'dinosaur':
-        arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '
-                f'{cfg.decoder_hid_dim} ch) → {R}px image')
-    else:
-        arch = f'{cfg.vit_dim}-d ViT tokens → MLP decoder ({cfg.decoder_mlp_num_layers} layers of {cfg.decoder_hid_dim}) → tokens'
-    clip = f', grad clip {cfg.grad_clip:g}' if cfg.grad_clip >= 0 else ''
-    return f'K={cfg.num_slots}, D={cfg.hid_dim}; {arch}; {reg}{clip}'
-
-# %% ../nbs/95_experiments.ipynb #08a19530
-def read_scalars(run_dir) -> dict:
-    "The columns of a run's `scalars.csv` as float arrays (empty entries NaN); {} when there is none."
-    p = Path(run_dir) / 'scalars.csv'
-    if not p.exists(): return {}
-    with open(p) as f: rows = list(csv.DictReader(f))
-    if not rows: return {}
-    return {k: np.array([float(r[k]) if r.get(k) not in (None, '') else np.nan for r in rows]) for k in rows[0]}
-
-NOT_LOSSES = {'step', 'lr', 'loss', 'img_per_s', 'slot_mu_mean', 'slot_log_sigma_mean', 'grad_norm'}
-
-def loss_figure(run_dir, title: str = ''):
-    "Figure: training losses (mean over each log window, reconstruction, regulariser terms) and learning rate against step."
-    import matplotlib.pyplot as plt
-    s = read_scalars(run_dir)
-    fig, (ax, ax_lr) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={'width_ratios': [3, 1]})
-    if not s:
-        ax.text(0.5, 0.5, f'no scalars.csv in {run_dir}', ha='center', va='center'); return fig
-    for k in [k for k in s if k not in NOT_LOSSES]:
-        ax.plot(s['step'], s[k], label='loss (mean over the log window)' if k == 'loss_mean' else k,
-                marker='.' if len(s['step']) < 20 else None)
-    vals = np.concatenate([s[k] for k in s if k not in NOT_LOSSES])
-    if np.all(vals[np.isfinite(vals)] > 0): ax.set_yscale('log')
-    ax.set_xlabel('step'); ax.set_title(title or 'training losses', fontsize=9); ax.legend(fontsize=7)
-    ax_lr.plot(s['step'], s['lr']); ax_lr.set_xlabel('step'); ax_lr.set_title('learning rate', fontsize=9)
-    ax_lr.ticklabel_format(axis='y', style='sci', scilimits=(0, 0), useOffset=False)   # 1e-3, not 1e-8 + 9.999e-4
-    fig.tight_layout()
-    return fig
-
-@torch.no_grad()
-def mask_figure(model, cfg: SlotConfig, dataset, seed: int = 0, n: int = 6, device='cpu'):
-    "Input, predicted segmentation (argmax of the slot masks) and ground truth for the first `n` items of `dataset`."
-    batch = torch.utils.data.default_collate([dataset[i] for i in range(min(n, len(dataset)))])
-    x = batch['image' if cfg.mode == 'image' else 'features'].to(device)
-    out = model.to(device).eval()(x, generator=torch.Generator(device=device).manual_seed(seed))
-    images = batch['image']                                                        # (B, 3, R, R)
-    R = images.shape[-1]
-    pred = upsample_masks(out.masks.float().cpu(), R)                              # (B, K, R, R)
-    gt = batch['masks'].float()                                                    # (B, E, S, S)
-    if gt.shape[-1] != R: gt = F.interpolate(gt, size=(R, R), mode='nearest')
-    return segmentation_picture(images, gt, pred, n=n, rescaled=cfg.dataset_rescale)
 
 # %% ../nbs/95_experiments.ipynb #28a8002e
 class ExperimentFailed(RuntimeError):
@@ -452,11 +274,11 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
 def combine_seeds(records: list[dict]) -> dict:
     """One record for a row trained once per training seed: FG-ARI and mBO as mean ± std over the training seeds (each
     run's value is its mean over the evaluation seeds), the runs kept in 'per_train_seed', wall times added up."""
-    fg, mb = np.array([r['fg_ari'] for r in records], float), np.array([r['mbo'] for r in records], float)
-    sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0
+    fg, mb = [float(r['fg_ari']) for r in records], [float(r['mbo']) for r in records]
+    sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
     steps = [r['steps'] for r in records]
-    out = dict(records[0], fg_ari=float(fg.mean()), fg_ari_std=sd(fg), mbo=float(mb.mean()), mbo_std=sd(mb),
-               train_seeds=[r['seed'] for r in records], steps=round(float(np.mean(steps))), steps_range=[min(steps), max(steps)],
+    out = dict(records[0], fg_ari=statistics.fmean(fg), fg_ari_std=sd(fg), mbo=statistics.fmean(mb), mbo_std=sd(mb),
+               train_seeds=[r['seed'] for r in records], steps=round(statistics.fmean(steps)), steps_range=[min(steps), max(steps)],
                per_train_seed=[{k: r.get(k) for k in ('seed', 'fg_ari', 'fg_ari_std', 'mbo', 'steps', 'checkpoint', 'run_id')}
                                for r in records],
                wall_time_s={k: sum((r['wall_time_s'].get(k) or 0) for r in records) for k in records[0]['wall_time_s']})
