@@ -179,7 +179,12 @@ def _eval(argv=None):
     p.add_argument('--split', default='test')
     p.add_argument('--dataset_path', '--dataset-path', default=None, help='evaluate on this data instead of the config\'s')
     p.add_argument('--eval-seeds', '--eval_seeds', dest='seeds', type=int, nargs='+', default=[0, 1, 2])
-    p.add_argument('--batch_size', '--batch-size', type=int, default=32)
+    p.add_argument('--batch_size', '--batch-size', type=int, default=32,
+                   help='images per batch (with --ari-policy original the batches matter: use the run\'s --batch_size)')
+    p.add_argument('--ari-policy', '--ari_policy', dest='ari_policy', default='slotnb', choices=['slotnb', 'original'],
+                   help="slotnb: per image, 1 for a one-object image only if it is one slot (default); original: the original "
+                        "code's batch rule (one-object images score 1 unless another image of the batch has a zero "
+                        "denominator), to compare with its numbers like for like")
     p.add_argument('--out', default=None, help='write results as JSON here')
     p.add_argument('--visualize', '--visualize-mask', '--visualize-recon', dest='pictures', default=None, nargs='?', const='auto',
                    help='save a picture of the first images (optional path)')
@@ -194,11 +199,11 @@ def _eval(argv=None):
     if SlotConfig.from_dict(load_checkpoint(a.checkpoint)['config']).mode != 'image':   # ViT-token model: COCO evaluation
         r = evaluate_coco_checkpoint(a.checkpoint, split='val' if a.split == 'test' else a.split, seeds=tuple(a.seeds),
                                      batch_size=a.batch_size, out=a.out, dataset_path=a.dataset_path, embed_path=a.embed_path,
-                                     device=a.device)
+                                     device=a.device, ari_policy=a.ari_policy)
         pics = None
     else:
         r = evaluate_checkpoint(a.checkpoint, split=a.split, seeds=tuple(a.seeds), batch_size=a.batch_size, out=a.out,
-                                pictures=pics, dataset_path=a.dataset_path, device=a.device)
+                                pictures=pics, dataset_path=a.dataset_path, device=a.device, ari_policy=a.ari_policy)
     print(f"{score_line(r)}; {r.get('n_images', '?')} images, {r.get('n_undefined', 0)} undefined")
     if a.out: print(f'results: {a.out}')
     if pics: print(f'picture: {pics}')

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
-from .metrics import fg_ari, mean_best_overlap, upsample_masks, _grid_of
+from .metrics import (fg_ari, mean_best_overlap, upsample_masks, _grid_of, contingency, ari_from_contingency,
+                            ari_original_rule, ARI_POLICIES)
 from .config import SlotConfig
 from .models import build_model
 from .training import load_checkpoint, build_dataset
@@ -62,32 +63,40 @@ def reference_fg_ari(gt: Tensor, images: Tensor | None = None, bg_channel: int |
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
              num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
-             kmeans: bool = False) -> dict:
+             kmeans: bool = False, ari_policy: str = 'slotnb') -> dict:
     """FG-ARI and mBO over `dataset` for each seed: {'fg_ari': mean over seeds, 'fg_ari_std', 'per_seed': [...], ...};
     'one_slot_fg_ari' is what putting every pixel into one slot would score on the same images (the floor to beat);
-    with `kmeans`, 'kmeans_fg_ari' is what a per-image k-means on the input's colours scores (`kmeans_masks`)."""
+    with `kmeans`, 'kmeans_fg_ari' is what a per-image k-means on the input's colours scores (`kmeans_masks`).
+    'fg_ari' follows `ari_policy` ('slotnb' or 'original': the original's batch rule over batches of `batch_size`);
+    'fg_ari_rules' holds both."""
     # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
     # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
+    if ari_policy not in ARI_POLICIES: raise ValueError(f'ari_policy must be one of {ARI_POLICIES}, got {ari_policy!r}')
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     per_seed, refs = [], {}
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
-        aris, mbos = [], []
+        aris, origs, mbos = [], [], []
         for batch in tqdm(loader, disable=not progress, desc=f'eval seed {seed}', leave=False):
             masks, _ = predict_masks(model, batch[input_key].to(device), generator=g, num_slots=num_slots)
             gt = batch['masks'].to(device)
-            aris.append(fg_ari(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
+            counts, _ = contingency(gt, masks, ignore_overlaps=ignore_overlaps, bg_channel=bg_channel)   # (B, G, K)
+            aris.append(ari_from_contingency(counts).values.cpu())
+            origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
             mbos.append(mean_best_overlap(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
             if seed == seeds[0]:   # the reference points, once
                 for name, v in reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps).items():
                     refs.setdefault(name, []).append(v.cpu())
-        ari, mbo = torch.cat(aris).double(), torch.cat(mbos).double()
-        per_seed.append({'seed': seed, 'fg_ari': float(torch.nanmean(ari)), 'mbo': float(torch.nanmean(mbo)),
+        ari, orig, mbo = torch.cat(aris).double(), torch.cat(origs), torch.cat(mbos).double()
+        rules = {'slotnb': float(torch.nanmean(ari)), 'original': float(torch.nanmean(orig))}
+        per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules, 'mbo': float(torch.nanmean(mbo)),
                          'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum())})
     vals = np.array([r['fg_ari'] for r in per_seed])
     refs = {f'{name}_fg_ari': float(torch.nanmean(torch.cat(v).double())) for name, v in refs.items()}
     return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
+            'ari_policy': ari_policy, 'ari_batch_size': batch_size,
+            'fg_ari_rules': {k: float(np.mean([r['fg_ari_rules'][k] for r in per_seed])) for k in ARI_POLICIES},
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
             'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], **refs}
 
@@ -102,12 +111,13 @@ def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
 
 def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int = 32, out: str | None = None,
                         pictures: str | None = None, dataset_path: str | None = None, device='cpu', progress=True,
-                        kmeans: bool = True) -> dict:
+                        kmeans: bool = True, ari_policy: str = 'slotnb') -> dict:
     "Evaluate a checkpoint on `split` of its dataset (or `dataset_path`); optionally write JSON results and a picture."
     model, cfg = load_model(path, device)
     if dataset_path is not None: cfg.dataset_path = dataset_path
     ds = build_dataset(cfg, split, progress=progress)
-    res = evaluate(model, ds, seeds=seeds, batch_size=batch_size, device=device, progress=progress, kmeans=kmeans)
+    res = evaluate(model, ds, seeds=seeds, batch_size=batch_size, device=device, progress=progress, kmeans=kmeans,
+                   ari_policy=ari_policy)
     res.update(checkpoint=str(path), split=split, step=load_checkpoint(path)['step'], config=cfg.to_dict())
     if pictures is not None:
         batch = torch.utils.data.default_collate([ds[i] for i in range(min(8, len(ds)))])
@@ -125,7 +135,8 @@ def score_line(r: dict) -> str:
     "One line with FG-ARI and its two reference points (×100), for every place that prints a score."
     n = len(r.get('seeds', [])) or 1
     line = f"FG-ARI {100 * r['fg_ari']:.1f} ± {100 * r['fg_ari_std']:.1f} (x100, {n} seed{'s' * (n > 1)})"
-    line += f" | every pixel in one slot: {100 * r['one_slot_fg_ari']:.1f}"
+    if r.get('ari_policy') == 'original': line += f" by the original's batch rule (batches of {r['ari_batch_size']})"
+    if 'one_slot_fg_ari' in r: line += f" | every pixel in one slot: {100 * r['one_slot_fg_ari']:.1f}"
     if 'kmeans_fg_ari' in r: line += f" | k-means on colours: {100 * r['kmeans_fg_ari']:.1f}"
     return line + f" | mBO {100 * r['mbo']:.1f}"
 

@@ -197,8 +197,11 @@ PRESET_NOTES = {
     'smoke': 'smoke: a couple of training steps on a handful of generated/toy images. It proves the pipeline runs; its numbers mean nothing.',
     'cpu': 'cpu: smaller models trained for a few hundred to a thousand steps on 2 CPU cores (see README); '
            'not comparable to the original\'s 500k-step runs.',
-    'paper': 'paper: the original code\'s hyper-parameters (batch 64, 500k steps, lr 4e-4 with 10k warm-up and 100k half-life).',
+    'paper': 'paper: the original code\'s hyper-parameters (batch 64, 500k steps, lr 4e-4 with 10k warm-up and 100k half-life); '
+             'COCO stores embedded as the original did (raw [0, 1] pixels into the ViT, float32 tokens) unless --vit-input says otherwise.',
 }
+
+def _batches(r) -> str: return f" (batches of {r['ari_batch_size']})" if r.get('ari_batch_size') else ''
 
 def assemble_table(table, results_dir, command: str | None = None) -> str:
     "Markdown of `table` from the JSON records in `results_dir`: ours beside the published numbers, with protocol and budget."
@@ -241,12 +244,15 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
     lines += [f"Original: {spec['source']}", '',
               'Ours: FG-ARI ×100 (adjusted Rand index over ground-truth foreground pixels). One training run: mean ± std over '
               'the evaluation seeds (the slot-initialisation noise, which the original left unseeded). "(N runs)": mean ± '
-              'std over N training seeds, each run averaged over its evaluation seeds.', '']
+              'std over N training seeds, each run averaged over its evaluation seeds. "By the original\'s rule": the same '
+              'predictions scored with the original code\'s batch rule (a one-object image scores 1 whatever the prediction unless '
+              'another image of its evaluation batch has a zero denominator; `slotnb.metrics.ari_original_rule`), to compare '
+              'with the original\'s numbers like for like.', '']
     presets = sorted({r['preset'] for r in res.values()}, key=PRESET_NAMES.index)
     if res:
         lines += ['### What each row was', '',
-                  '| row | preset | steps × batch | model | training data | evaluation | eval seeds | mBO ×100 | train time | commit |',
-                  '|---|---|---|---|---|---|---|---|---|---|']
+                  "| row | preset | steps × batch | model | training data | evaluation | eval seeds | FG-ARI by the original's rule | mBO ×100 | train time | commit |",
+                  '|---|---|---|---|---|---|---|---|---|---|---|']
         for row in rows:
             if row not in res: continue
             r = res[row]
@@ -254,6 +260,7 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
             resumed = f" (resumed at {r['resumed_from']:,})" if r.get('resumed_from') else ''
             lines.append(f"| {row} | {r['preset']} | {r['steps']:,} × {r['batch_size']}{resumed} | {r['model']} | "
                          f"{r['data']['train']} | {r['data']['eval']} | {', '.join(map(str, r['eval_seeds']))} | "
+                         f"{_x100(r['fg_ari_original_rule']) + _batches(r) if r.get('fg_ari_original_rule') is not None else '—'} | "
                          f"{_x100(r.get('mbo'), r.get('mbo_std'), len(r['eval_seeds']))} | {_hms(r['wall_time_s'].get('train'))} | {commit} |")
         lines += ['', '### Protocol', '']
         for p in dict.fromkeys(r['protocol'] for r in res.values()): lines.append(f'- {p}')
@@ -277,7 +284,9 @@ def combine_seeds(records: list[dict]) -> dict:
     fg, mb = [float(r['fg_ari']) for r in records], [float(r['mbo']) for r in records]
     sd = lambda v: statistics.stdev(v) if len(v) > 1 else 0.0
     steps = [r['steps'] for r in records]
+    orig = [r['fg_ari_original_rule'] for r in records if r.get('fg_ari_original_rule') is not None]
     out = dict(records[0], fg_ari=statistics.fmean(fg), fg_ari_std=sd(fg), mbo=statistics.fmean(mb), mbo_std=sd(mb),
+               fg_ari_original_rule=statistics.fmean(orig) if len(orig) == len(records) else None,
                train_seeds=[r['seed'] for r in records], steps=round(statistics.fmean(steps)), steps_range=[min(steps), max(steps)],
                per_train_seed=[{k: r.get(k) for k in ('seed', 'fg_ari', 'fg_ari_std', 'mbo', 'steps', 'checkpoint', 'run_id')}
                                for r in records],
@@ -337,6 +346,9 @@ def tables_parser() -> argparse.ArgumentParser:
     p.add_argument('--coco_root', '--coco-root', default=None, help='COCO 2017 root: annotations/instances_{train,val}2017.json, {train,val}2017/')
     p.add_argument('--embed_path', '--embed-path', default=None, help='ViT feature stores: <embed_path>/train and <embed_path>/val (slotnb_embed)')
     p.add_argument('--weights', default=None, help='ViT-B/16 DINO weights to embed COCO with (a .pth path, or hub); default: random init')
+    p.add_argument('--vit-input', '--vit_input', dest='vit_input', default=None, choices=['original', 'imagenet'],
+                   help="how COCO is fed to the ViT: original (raw [0,1] pixels, float32 tokens, as the original code) or imagenet "
+                        "(ImageNet-normalised, float16); default: original for --preset paper, imagenet otherwise")
     p.add_argument('--work_dir', '--work-dir', default=None, help='runs, generated data, feature stores (default <out>/_work)')
     return p
 
@@ -344,7 +356,7 @@ def _tables(argv=None):
     a = tables_parser().parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
     params = {k: getattr(a, k) for k in ('device', 'steps', 'minutes', 'seed', 'eval_seeds', 'threads', 'cmds_path', 'coco_root',
-                                         'embed_path', 'weights', 'work_dir')}
+                                         'embed_path', 'weights', 'work_dir', 'vit_input')}
     for k in ('cmds_path', 'coco_root', 'embed_path', 'weights', 'work_dir'):       # relative to where the command ran
         if params[k] is not None and (k != 'weights' or Path(params[k]).exists()): params[k] = str(Path(params[k]).resolve())
     res = run_table(a.table, a.preset, a.rows, a.out, command='slotnb_tables ' + shlex.join(argv), train_seeds=a.train_seeds,

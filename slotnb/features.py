@@ -8,9 +8,9 @@ import json, math, os, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STORE_FORMAT', 'INDEX', 'PROGRESS', 'FEATURES', 'IDENTITY', 'read_progress', 'FeatureStore', 'verify_store',
-           'default_device', 'embed_split', 'COCOEmbeddings', 'resolve_store', 'build_coco_dataset', 'evaluate_coco',
-           'evaluate_coco_checkpoint', 'KMeansSlots']
+__all__ = ['STORE_FORMAT', 'INDEX', 'PROGRESS', 'FEATURES', 'PIPELINE', 'IDENTITY', 'read_progress', 'FeatureStore',
+           'pipeline_name', 'check_pipeline', 'verify_store', 'default_device', 'embed_split', 'COCOEmbeddings',
+           'resolve_store', 'build_coco_dataset', 'evaluate_coco', 'evaluate_coco_checkpoint', 'KMeansSlots']
 
 # %% ../nbs/10_features.ipynb #df9b7b35
 import numpy as np
@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/10_features.ipynb #bc4d36aa
 from .coco import COCOSegmentation, get_protocol, open_source
-from .metrics import ari_with_report, mean_best_overlap
+from .metrics import contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES, mean_best_overlap
 from .config import SlotConfig
 from .models import build_model
 from .training import load_checkpoint
@@ -75,6 +75,28 @@ class FeatureStore:
     @property
     def dim(self) -> int: return self.meta['shape'][2]
     def __repr__(self): return f"FeatureStore({self.path}, {self.meta['split']}, {tuple(self.meta['shape'])} {self.meta['dtype']}, {self.meta['protocol']})"
+
+    @property
+    def pipeline(self) -> dict:
+        "How the tokens were made (`PIPELINE`): two stores with equal pipelines hold comparable tokens."
+        return {k: self.meta.get(k) for k in PIPELINE}
+
+# what makes the tokens of two stores comparable: the ViT and its weights, its input (ImageNet-normalised or the original's
+# raw [0, 1] pixels), the stored dtype, the input size and the resizing protocol
+PIPELINE = ('model_name', 'weights', 'normalize', 'dtype', 'vit_size', 'protocol')
+
+def pipeline_name(p: dict) -> str:
+    "'the original's (raw [0, 1] pixels, float32)', 'ImageNet-normalised, float16', ... of a pipeline dict."
+    if not p['normalize'] and p['dtype'] == 'float32': return "the original's: raw [0, 1] pixels, float32"
+    return f"{'ImageNet-normalised' if p['normalize'] else 'raw [0, 1]'} pixels, {p['dtype']}"
+
+def check_pipeline(expected: dict | None, store: FeatureStore, what: str) -> None:
+    "One ValueError naming each `PIPELINE` field where `store` differs from `expected` (None: nothing recorded, no check)."
+    if expected is None: return
+    got = store.pipeline
+    diff = [f'{k} {expected.get(k)!r} vs {got[k]!r}' for k in PIPELINE if expected.get(k) != got[k]]
+    if diff: raise ValueError(f"{what}: the feature store {store.path} was made differently from the model's training "
+                              f"store ({'; '.join(diff)}; trained vs this store): embed the images the same way")
 
 def verify_store(path, chunk: int = 256) -> dict:
     "Check a store's array against its index (row count, shape, dtype, all finite); returns statistics."
@@ -210,6 +232,9 @@ class COCOEmbeddings(torch.utils.data.Dataset):
     def __len__(self): return len(self.store)
     @property
     def mask_size(self) -> int: return self.seg.mask_size
+    @property
+    def pipeline(self) -> dict: return self.store.pipeline   # `train` keeps it in the checkpoint; evaluation checks it
+    def check_pipeline(self, expected: dict | None, what: str) -> None: check_pipeline(expected, self.store, what)
 
     def summary(self) -> dict:
         s = self.seg.summary()
@@ -255,8 +280,12 @@ def _token_grid(masks: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: int = 16, protocol: str | None = None,
-                  device='cpu', progress: bool = True, num_workers: int = 0, num_slots: int | None = None) -> dict:
-    "FG-ARI and mBO of `model` on a COCO dataset with features and masks (e.g. `build_coco_dataset(cfg, 'val', 'eval')`)."
+                  device='cpu', progress: bool = True, num_workers: int = 0, num_slots: int | None = None,
+                  ari_policy: str = 'slotnb') -> dict:
+    """FG-ARI and mBO of `model` on a COCO dataset with features and masks (e.g. `build_coco_dataset(cfg, 'val', 'eval')`).
+    'fg_ari' follows `ari_policy` (the original's batch rule over batches of `batch_size` with 'original'); 'fg_ari_rules'
+    holds both; 'one_slot_fg_ari' is the floor (every pixel in one slot)."""
+    if ari_policy not in ARI_POLICIES: raise ValueError(f'ari_policy must be one of {ARI_POLICIES}, got {ari_policy!r}')
     p = dataset.protocol
     if protocol is not None and get_protocol(protocol) != p:
         raise ValueError(f'the dataset was made under protocol {p.name!r} (its feature store), not {protocol!r}: '
@@ -267,24 +296,30 @@ def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: i
     per_seed = []
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
-        aris, mbos, cases = [], [], {}
+        aris, origs, mbos, floor, cases = [], [], [], [], {}
         for batch in tqdm(loader, disable=not progress, desc=f'eval seed {seed}', leave=False):
             if 'masks' not in batch: raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
             out = model(batch['features'].to(device), generator=g, num_slots=num_slots)
             pred = _token_grid(out.masks.float())                                       # (B, K, h, w)
             gt = batch['masks'].to(device)                                              # (B, M, S, S)
-            rep = ari_with_report(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample)
-            aris.append(rep.values.cpu())
+            counts, _ = contingency(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample)   # (B, M, K)
+            rep = ari_from_contingency(counts)
+            aris.append(rep.values.cpu()); origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
+            one = contingency(gt, torch.ones_like(gt[:, :1], dtype=torch.float32), ignore_overlaps=True)[0]
+            floor.append(ari_from_contingency(one).values.cpu())
             for k, v in rep.counts.items(): cases[k] = cases.get(k, 0) + v
             mbos.append(mean_best_overlap(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample).cpu())
         ari, mbo = torch.cat(aris), torch.cat(mbos)
         ok, okm = ~ari.isnan(), ~mbo.isnan()
-        per_seed.append({'seed': seed, 'fg_ari': float(ari[ok].mean()) if ok.any() else float('nan'),
+        rules = {'slotnb': float(ari[ok].mean()) if ok.any() else float('nan'), 'original': float(torch.cat(origs).nanmean())}
+        per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules,
                          'mbo': float(mbo[okm].mean()) if okm.any() else float('nan'),
                          'n_images': len(ari), 'n_undefined': int((~ok).sum()), 'ari_cases': cases})
     std = lambda k: float(np.std([r[k] for r in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
     summ = dataset.summary() if hasattr(dataset, 'summary') else {}
     return {'fg_ari': float(np.mean([r['fg_ari'] for r in per_seed])), 'fg_ari_std': std('fg_ari'),
+            'ari_policy': ari_policy, 'ari_batch_size': batch_size, 'one_slot_fg_ari': float(torch.cat(floor).nanmean()),
+            'fg_ari_rules': {k: float(np.mean([r['fg_ari_rules'][k] for r in per_seed])) for k in ARI_POLICIES},
             'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'mbo_std': std('mbo'), 'seeds': list(seeds),
             'per_seed': per_seed, 'protocol': p.name, 'mask_size': dataset.mask_size, 'n_images': per_seed[0]['n_images'],
             'n_undefined': per_seed[0]['n_undefined'], 'n_empty_skipped': summ.get('n_empty_skipped', 0),
@@ -292,7 +327,8 @@ def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: i
 
 # %% ../nbs/10_features.ipynb #9ee52307
 def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: int = 16, out=None, dataset_path=None,
-                             embed_path=None, device='cpu', progress: bool = True, num_workers: int = 0) -> dict:
+                             embed_path=None, device='cpu', progress: bool = True, num_workers: int = 0,
+                             ari_policy: str = 'slotnb') -> dict:
     "Evaluate a slotnb checkpoint of a ViT-token run on `split` of its feature store; optionally write the results as JSON."
     ck = load_checkpoint(path)
     cfg = SlotConfig.from_dict(ck['config'])
@@ -302,7 +338,9 @@ def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: i
     model = build_model(cfg)
     model.load_state_dict(ck['model'])
     ds = build_coco_dataset(cfg, split, purpose='eval', image=False)
-    res = evaluate_coco(model, ds, cfg, seeds=seeds, batch_size=batch_size, device=device, progress=progress, num_workers=num_workers)
+    ds.check_pipeline(ck.get('feature_pipeline'), f'evaluating {path}')
+    res = evaluate_coco(model, ds, cfg, seeds=seeds, batch_size=batch_size, device=device, progress=progress, num_workers=num_workers,
+                        ari_policy=ari_policy)
     res.update(checkpoint=str(path), split=split, step=ck['step'], store=str(ds.store.path))
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 # %% auto #0
-__all__ = ['ARI_CASES', 'upsample_masks', 'contingency', 'ARIResult', 'ari_from_contingency', 'ari_with_report',
-           'adjusted_rand_index', 'fg_ari', 'iou_matrix', 'mean_best_overlap', 'miou']
+__all__ = ['ARI_CASES', 'ARI_POLICIES', 'upsample_masks', 'contingency', 'ARIResult', 'ari_from_contingency', 'ari_with_report',
+           'adjusted_rand_index', 'fg_ari', 'ari_original_rule', 'iou_matrix', 'mean_best_overlap', 'miou']
 
 # %% ../nbs/05_metrics.ipynb #bb0a5655
 def _grid_of(mask: torch.Tensor, name: str) -> tuple[int, int] | None:
@@ -190,6 +190,26 @@ def adjusted_rand_index(true_mask, pred_mask, ignore_empty=True, degenerate='nan
 def fg_ari(true_mask_with_bg, pred_mask, bg_channel=0, **kwargs) -> torch.Tensor:
     "Foreground ARI `(B,)`: drop GT channel `bg_channel` (the background), then `adjusted_rand_index`."
     return adjusted_rand_index(true_mask_with_bg, pred_mask, bg_channel=bg_channel, **kwargs)
+
+# %% ../nbs/05_metrics.ipynb #78fb3d3d
+ARI_POLICIES = ('slotnb', 'original')   # per image, batch-independent (above) | the original code's batch rule
+
+def ari_original_rule(counts: torch.Tensor, n_points: int) -> torch.Tensor:
+    """FG-ARI `(B,)` of one batch under the original code's rule, from contingency tables `counts` (B, G, K) over
+    `n_points` points per image (zero GT rows included). float32 as the original; returned as float64."""
+    c = counts.float()
+    a, b = c.sum(1), c.sum(2)                                             # slot sizes (B, K), GT sizes (B, G)
+    n = b.sum(1)                                                          # foreground points (B,)
+    rindex = (c * (c - 1)).sum((1, 2))
+    aindex, bindex = (a * (a - 1)).sum(1), (b * (b - 1)).sum(1)
+    expected = aindex * bindex / (n * (n - 1))
+    denominator = (aindex + bindex) / 2 - expected
+    ari = (rindex - expected) / denominator
+    zero = denominator == 0
+    if zero.any(): return torch.where(zero, 1.0, ari).double()          # the early return: only these images get 1
+    # GT ids all equal: every foreground point in channel 0 (zero rows are id 0 too), or no zero row and one channel
+    all_equal = (b[:, 0] == n) | ((n == n_points) & (b.amax(1) == n))
+    return torch.where(all_equal, 1.0, ari).double()
 
 # %% ../nbs/05_metrics.ipynb #3a7723e6
 def iou_matrix(true_mask, pred_mask, ignore_overlaps=False, bg_channel=None, resize_mode='bilinear',

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'NOT_LOSSES', 'provenance', 'train_row', 'coco_feature_stores',
-           'describe_config', 'read_scalars', 'loss_figure', 'mask_figure']
+__all__ = ['RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'NOT_LOSSES', 'provenance', 'train_row',
+           'default_vit_input', 'coco_feature_stores', 'describe_config', 'read_scalars', 'loss_figure', 'mask_figure']
 
 # %% ../nbs/96_rows.ipynb #a96r0004
 import slotnb
@@ -21,7 +21,7 @@ from .training import train, load_checkpoint, run_paths
 from .evaluation import segmentation_picture
 from .metrics import upsample_masks
 from .coco import write_toy_coco
-from .features import embed_split, resolve_store, FeatureStore
+from .features import embed_split, resolve_store, FeatureStore, check_pipeline, pipeline_name
 from .data import shared_data_dir
 from .experiments import check_preset, git_commit, _plain
 
@@ -56,6 +56,10 @@ def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
 # %% ../nbs/96_rows.ipynb #cf7b1e22
 VIT_B_DINO = 'vit_base_patch16_224.dino'
 CPU_COCO_LIMITS = {'train': 500, 'val': 200}   # images embedded from a full COCO root by the cpu preset
+VIT_INPUTS = {'original': dict(normalize=False, dtype='float32'),   # the original's: raw [0, 1] pixels, float32 tokens
+              'imagenet': dict(normalize=True, dtype='float16')}    # what DINO was trained on; slotnb_embed's default
+
+def default_vit_input(preset: str) -> str: return 'original' if preset == 'paper' else 'imagenet'
 
 def _weights_tag(weights) -> str:
     if weights in (None, 'random'): return 'random'
@@ -73,9 +77,14 @@ def _embed(root, split, out, seed: int = 0, **kw) -> Path:
         embed_split(root, split, out, progress=False, **kw)
     return Path(out)
 
-def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, weights=None, device: str = 'cpu') -> dict:
-    "The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the table above)."
+def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, weights=None, device: str = 'cpu',
+                        vit_input: str | None = None) -> dict:
+    """The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the table
+    above), with the ViT input `vit_input` (`VIT_INPUTS`; None: the preset's default)."""
     check_preset(preset)
+    vit_input = vit_input or default_vit_input(preset)
+    if vit_input not in VIT_INPUTS: raise ValueError(f'vit_input must be one of {list(VIT_INPUTS)}, got {vit_input!r}')
+    how = VIT_INPUTS[vit_input]
     feats, notes = Path(work_dir) / 'features', []
     if embed_path is not None:
         ev = resolve_store(embed_path, 'val')
@@ -93,15 +102,15 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
             raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH (the official '
                              'dino_vitbase16_pretrain.pth or a timm checkpoint), or a ready embed_path')
         lim = CPU_COCO_LIMITS if preset != 'paper' else {'train': None, 'val': None}
-        base = feats / f'coco-{_weights_tag(weights)}'
+        base = feats / f'coco-{_weights_tag(weights)}-{vit_input}'
         tr, ev = (_embed(coco_root, s, base / f'{s}-{lim[s] or "all"}', model_name=VIT_B_DINO, weights=weights, limit=lim[s],
-                         device=device, num_workers=4 if preset == 'paper' else 0) for s in ('train', 'val'))
+                         device=device, num_workers=4 if preset == 'paper' else 0, **how) for s in ('train', 'val'))
         text = _weights_text(weights)
     elif preset == 'smoke':
         toy = Path(work_dir) / 'toy_coco'
         if not (toy / 'annotations' / 'instances_val2017.json').exists(): write_toy_coco(toy, 'val')
-        tr = ev = _embed(toy, 'val', feats / 'smoke-toy', model_name='vit_tiny_patch16_224', weights='random',
-                         vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device)
+        tr = ev = _embed(toy, 'val', feats / f'smoke-toy-{vit_input}', model_name='vit_tiny_patch16_224', weights='random',
+                         vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device, **how)
         text = 'vit_tiny_patch16_224 with 1 block, random init (smoke only)'
         notes.append('toy COCO-format images; trained on the evaluation images')
     elif preset == 'cpu':
@@ -110,21 +119,25 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
             raise FileNotFoundError('the cpu preset\'s COCO rows use the COCO subsets in shared/data, which were not found: '
                                     'pass coco_root (a COCO 2017 root) or embed_path (feature stores)')
         tag = _weights_tag(weights)
-        tr = _embed(shared / 'coco/val2017_panoptic_lightly', 'val', feats / f'cpu-{tag}-panoptic100', model_name=VIT_B_DINO,
-                    weights=weights, annotations='panoptic', num_workers=0, device=device)
-        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-tiny80', model_name=VIT_B_DINO,
-                    weights=weights, num_workers=0, device=device)
+        tr = _embed(shared / 'coco/val2017_panoptic_lightly', 'val', feats / f'cpu-{tag}-{vit_input}-panoptic100',
+                    model_name=VIT_B_DINO, weights=weights, annotations='panoptic', num_workers=0, device=device, **how)
+        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-{vit_input}-tiny80', model_name=VIT_B_DINO,
+                    weights=weights, num_workers=0, device=device, **how)
         text = _weights_text(weights)
     else:
         raise ValueError('the paper preset\'s COCO rows need coco_root (COCO 2017: annotations/instances_{train,val}2017.json, '
                          '{train,val}2017/) or embed_path (stores from slotnb_embed, in embed_path/train and embed_path/val)')
     st_tr, st_ev = FeatureStore(tr), FeatureStore(ev)
+    check_pipeline(st_tr.pipeline, st_ev, f'the COCO rows ({preset}): training store {st_tr.path} vs evaluation store')
+    made = st_ev.pipeline
+    if embed_path is not None and (made['normalize'], made['dtype']) != tuple(how.values()):
+        notes.append(f'ViT input: {pipeline_name(made)} (the given stores), not the {vit_input!r} pipeline')
     overlap = len(set(st_tr.image_ids) & set(st_ev.image_ids))
     if overlap and tr != ev: notes.append(f'{overlap} image(s) in both the training and the evaluation set')
     describe = lambda st: f"{len(st)} COCO {st.meta['split']}2017 images ({st.meta['annotations']} annotations, {Path(st.meta['dataset_path']).name})"
     return {'train': Path(tr), 'eval': Path(ev), 'dataset_path': None if coco_root is None else str(coco_root),
             'vit_dim': st_ev.dim, 'num_tokens': st_ev.num_tokens, 'features': text, 'protocol': st_ev.meta['protocol'],
-            'normalize': st_ev.meta['normalize'], 'train_data': describe(st_tr), 'eval_data': describe(st_ev),
+            'normalize': made['normalize'], 'pipeline': pipeline_name(made), 'train_data': describe(st_tr), 'eval_data': describe(st_ev),
             'n_train': len(st_tr), 'n_eval': len(st_ev), 'overlap': overlap, 'notes': notes}
 
 # %% ../nbs/96_rows.ipynb #545375e9

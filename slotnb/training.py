@@ -289,6 +289,8 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
             if getattr(saved, f) != getattr(cfg, f): raise ValueError(f'{ckpt_path} was trained with {f}={getattr(saved, f)}, not {getattr(cfg, f)}')
     if dataset is None:                                 # fails before any folder is made; generated data: by rank 0 only
         dataset = rank0_first(lambda: build_dataset(cfg, 'train', progress=progress and main), world, main)
+    pipeline = getattr(dataset, 'pipeline', None)       # ViT-feature datasets: how their tokens were made (chapter 10)
+    if ck is not None and pipeline is not None: dataset.check_pipeline(ck.get('feature_pipeline'), f'--resume from {ckpt_path}')
     if main: run_dir.mkdir(parents=True, exist_ok=True)
 
     torch.manual_seed(cfg.seed)
@@ -314,7 +316,8 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     def save(step):
         if main:
             save_checkpoint(ckpt_path, model=model.state_dict(), regularizer=None if regularizer is None else regularizer.state_dict(),
-                            optimizer=opt.state_dict(), step=step, config=cfg.to_dict(), rng=rng_state(), slotnb_format=1)
+                            optimizer=opt.state_dict(), step=step, config=cfg.to_dict(), rng=rng_state(), slotnb_format=1,
+                            feature_pipeline=pipeline)
         if world > 1: dist.barrier()
 
     model.train()
