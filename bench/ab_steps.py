@@ -6,7 +6,8 @@
 
 Variants: reference (bench/train_speed.py --reference), before (slotnb with all decoder speed-ups undone: --plain
 --no_as_conv --no_inplace --decoder_layout channels_last), plain (--plain), plain_cl, no_as_conv, no_inplace,
-fast (slotnb as it is), fast_cl / fast_nchw (decoder layout forced), channels_last (whole model), compile.
+fast (slotnb as it is), fast_cl / fast_nchw (decoder layout forced), nchw (encoder and decoder in NCHW: slotnb before
+the layout was chosen by the CPU), reference_cl / all_cl / channels_last (whole model channels-last), compile.
 One untimed warm-up step each, then `--rounds` rounds in which every variant does one step, in a rotating order.
 Prints per-variant medians of wall and CPU time per step and, last, one JSON line with them and the ratios to the first variant.
 """
@@ -17,11 +18,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import train_speed as ts
 
-FLAGS = {'reference': ['--reference'], 'before': ['--plain', '--no_as_conv', '--no_inplace', '--decoder_layout', 'channels_last'],
+FLAGS = {'reference': ['--reference'], 'reference_cl': ['--reference', '--channels_last'], 'before': ['--plain', '--no_as_conv', '--no_inplace', '--decoder_layout', 'channels_last'],
          'plain': ['--plain'], 'plain_cl': ['--plain', '--decoder_layout', 'channels_last'], 'fast_cl': ['--decoder_layout', 'channels_last'],
          'fast_nchw': ['--decoder_layout', 'nchw'],
          'no_as_conv': ['--no_as_conv'], 'no_inplace': ['--no_inplace'], 'fast': [], 'channels_last': ['--channels_last'],
-         'compile': ['--compile']}
+         'compile': ['--compile'], 'all_cl': ['--channels_last', '--decoder_layout', 'channels_last'],
+         'nchw': ['--decoder_layout', 'nchw', '--encoder_layout', 'nchw']}
 
 def main(argv=None):
     p = argparse.ArgumentParser()
@@ -60,13 +62,14 @@ def ts_parse(args):
     "train_speed's argument namespace for these flags."
     import argparse as ap
     ns = ap.Namespace(batch_size=8, steps=1, warmup=0, dtype='fp32', device='cpu', preset='paper', threads=None, reference=False,
-                      plain=False, no_as_conv=False, no_inplace=False, decoder_layout='default', channels_last=False, compile=False, verify=False, profile=False, seed=0)
+                      plain=False, no_as_conv=False, no_inplace=False, decoder_layout='default', encoder_layout='default', channels_last=False, compile=False, verify=False, profile=False, seed=0)
     it = iter(args)
     for x in it:
         key = x.lstrip('-')
         if key == 'batch_size': ns.batch_size = int(next(it))
         elif key == 'preset': ns.preset = next(it)
         elif key == 'decoder_layout': ns.decoder_layout = next(it)
+        elif key == 'encoder_layout': ns.encoder_layout = next(it)
         else: setattr(ns, key, True)
     return ns
 

@@ -20,8 +20,9 @@ and the model), and `step_peak_rss_mb` the rise of the resident-set high-water m
 resident set before them (the kernel's counter is reset through /proc/self/clear_refs; Linux only, else null).
 On a GPU `peak_mem_mb` is `torch.cuda.max_memory_allocated` over the measured steps.
 
-`--reference` builds a straightforward re-implementation of the original step, written for this benchmark from the
-description in SPEC.md (sections 1.1-1.5): 4 conv 5x5 + ReLU encoder, position embedding added on a channels-last copy,
+`--reference` builds a straightforward re-implementation of the original step (the original's `model.py`,
+`SlotAttentionAutoEncoder` for multi-dSprites), written for this benchmark in the original's memory layout: NCHW images,
+4 conv 5x5 + ReLU encoder, position embedding added on a channels-last permutation,
 LayerNorm/MLP, Slot Attention with 3 iterations, slots repeated over a 64x64 grid (materialised) + position embedding,
 three ConvTranspose 5x5 + ReLU and a ConvTranspose 3x3, alpha softmax over slots, MSE; no shortcuts. Its parameters are
 created in the same order and with the same shapes as slotnb's model, so `--verify` can copy one into the other and
@@ -124,6 +125,7 @@ def build(args, device):
             if not hasattr(model.decoder, 'fast'): raise SystemExit('--plain: this decoder has no fast path')
             model.decoder.fast = False
         if args.decoder_layout != 'default': model.decoder.channels_last = args.decoder_layout == 'channels_last'
+        if args.encoder_layout != 'default': model.encoder[0].channels_last = args.encoder_layout == 'channels_last'
         for m in model.modules():      # ablations: undo one speed-up at a time (the parameters are the same either way)
             if args.no_as_conv and type(m) is SameConvTranspose2d: m.__class__ = nn.ConvTranspose2d
             if args.no_inplace and isinstance(m, nn.ReLU): m.inplace = False
@@ -196,6 +198,8 @@ def main(argv=None):
     p.add_argument('--no_inplace', action='store_true', help='slotnb with out-of-place ReLUs')
     p.add_argument('--decoder_layout', choices=['default', 'nchw', 'channels_last'], default='default',
                    help="slotnb decoder's memory layout (default: the decoder's own choice; the original ran channels_last)")
+    p.add_argument('--encoder_layout', choices=['default', 'nchw', 'channels_last'], default='default',
+                   help="slotnb CNN encoder's memory layout (default: slotnb.encoders.prefers_channels_last(); the original ran NCHW)")
     p.add_argument('--channels_last', action='store_true', help='model and input in channels_last memory format')
     p.add_argument('--compile', action='store_true', help='torch.compile the model (compile time is in the warm-up)')
     p.add_argument('--verify', action='store_true', help='only check slotnb == reference (loss, gradients) and exit')
@@ -214,6 +218,7 @@ def main(argv=None):
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     mode = 'reference' if a.reference else 'slotnb-plain' if a.plain else 'slotnb'
     mode += '-no_as_conv' * a.no_as_conv + '-no_inplace' * a.no_inplace + (f'-{a.decoder_layout}' if a.decoder_layout != 'default' else '')
+    mode += f'-encoder_{a.encoder_layout}' if a.encoder_layout != 'default' else ''
     mode += '+channels_last' * a.channels_last + '+compile' * a.compile
     print(f'{mode}: preset {a.preset}, batch {cfg.batch_size}, {a.dtype}, {device}, threads {torch.get_num_threads()}, '
           f'{sum(p.numel() for p in model.parameters()):,} parameters', flush=True)

@@ -15,7 +15,7 @@ __all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTra
            'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'RelativePixelDecoder']
 
 # %% ../nbs/04_decoders.ipynb #809285a2
-from .encoders import SoftPositionEmbed
+from .encoders import SoftPositionEmbed, prefers_channels_last
 
 # %% ../nbs/04_decoders.ipynb #a347d7a4
 class DecoderOutput(NamedTuple):
@@ -146,9 +146,10 @@ class SpatialBroadcastDecoder(nn.Module):
     `fast=True` evaluates the first linear layer with `broadcast_conv` (same result and parameters, much less work);
     `channels_last` picks the memory layout the layers run in (speed only)."""
     def __init__(self, dim: int, broadcast_resolution: tuple[int, int], convs: nn.Module, resolution: tuple[int, int],
-                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True, channels_last: bool = False):
+                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True, channels_last: bool | None = None):
         super().__init__()
-        self.dim, self.out_channels, self.fast, self.channels_last = dim, out_channels, fast, channels_last
+        self.dim, self.out_channels, self.fast = dim, out_channels, fast
+        self.channels_last = prefers_channels_last() if channels_last is None else channels_last
         self.broadcast_resolution, self.resolution = tuple(broadcast_resolution), tuple(resolution)
         self.pos_embed = SoftPositionEmbed(dim, self.broadcast_resolution)
         self.mlp = nn.Identity() if mlp is None else mlp
@@ -186,7 +187,7 @@ class SpatialBroadcastDecoder(nn.Module):
 class MDSpritesDecoder(SpatialBroadcastDecoder):
     "'fixed': broadcast at full resolution, three 5×5 stride-1 transposed convs + ReLU, 3×3 → 3+1 channels."
     def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3, fast: bool = True,
-                 channels_last: bool = False):
+                 channels_last: bool | None = None):   # None: `prefers_channels_last()` (chapter 01)
         super().__init__(dim, resolution, conv_stack(dim, hidden, out_channels + 1, n_double=0, n_same=3), resolution,
                          out_channels=out_channels, fast=fast, channels_last=channels_last)
 
@@ -210,7 +211,7 @@ class COCOAdaptiveDecoder(SpatialBroadcastDecoder):
 class COCOFixedDecoder(SpatialBroadcastDecoder):
     "'coco-fixed': broadcast at full resolution, per-pixel MLP D→Dd→Dd→Dd, L−1 5×5 stride-1 layers, 3×3 → 3+1."
     def __init__(self, dim: int, resolution: tuple[int, int] = (128, 128), hid_dim: int = 32, num_conv_layers: int = 6,
-                 out_channels: int = 3, fast: bool = True, channels_last: bool = False):
+                 out_channels: int = 3, fast: bool = True, channels_last: bool | None = None):
         if num_conv_layers < 1: raise ValueError(f"COCOFixedDecoder needs num_conv_layers >= 1, got {num_conv_layers}")
         super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1), resolution,
                          mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast, channels_last=channels_last)

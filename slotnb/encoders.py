@@ -9,8 +9,8 @@ import pickle
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['build_grid', 'SoftPositionEmbed', 'conv_out_size', 'cnn_token_grid', 'CNNEncoder', 'SetMLP', 'TokenProjection',
-           'read_vit_state_dict', 'load_vit_weights', 'ViTFeatureExtractor']
+__all__ = ['build_grid', 'SoftPositionEmbed', 'conv_out_size', 'cnn_token_grid', 'prefers_channels_last', 'CNNEncoder', 'SetMLP',
+           'TokenProjection', 'read_vit_state_dict', 'load_vit_weights', 'ViTFeatureExtractor']
 
 # %% ../nbs/01_encoders.ipynb #ac98fd80
 import torch
@@ -55,15 +55,23 @@ def cnn_token_grid(resolution: tuple[int, int], kernel_size: int = 5,
     for s in strides: h, w = conv_out_size(h, kernel_size, s), conv_out_size(w, kernel_size, s)
     return h, w
 
+def prefers_channels_last() -> bool:
+    """The memory layout for the 5×5 stride-1 convolutions of the paper's encoder and `fixed` decoder on this CPU (speed
+    only: the values are the same). oneDNN with AVX-512: channels-last (the training step 1.25× faster); with AVX2:
+    NCHW (2–10 % faster). Measured with `bench/ab_steps.py` (bench/RESULTS.md)."""
+    return torch.backends.cpu.get_cpu_capability() not in ('DEFAULT', 'AVX2')
+
 class CNNEncoder(nn.Module):
     """Slot Attention image encoder: 4 × (conv k×k, padding k//2 → ReLU), then soft position embedding, then flatten.
     `forward(img (B, in_channels, H, W)) -> tokens (B, N, hid_dim)`, N = h·w at `out_resolution` (= H·W for strides 1)."""
     def __init__(self, hid_dim: int = 64, resolution: tuple[int, int] = (64, 64), in_channels: int = 3,
                  kernel_size: int = 5, strides: tuple[int, ...] = (1, 1, 1, 1),
-                 rgb_skip: bool = False):   # add a 1×1 map of the input's colour (block means at the token grid)
+                 rgb_skip: bool = False,    # add a 1×1 map of the input's colour (block means at the token grid)
+                 channels_last: bool | None = None):   # memory layout of the convolutions (None: `prefers_channels_last()`)
         super().__init__()
         if len(strides) != 4: raise ValueError(f'CNNEncoder has 4 conv layers: strides needs 4 entries, got {tuple(strides)}')
         self.hid_dim, self.in_channels, self.resolution = hid_dim, in_channels, tuple(resolution)
+        self.channels_last = prefers_channels_last() if channels_last is None else channels_last
         chans, layers = [in_channels] + [hid_dim] * 4, []
         for c_in, c_out, s in zip(chans, chans[1:], strides):
             layers += [nn.Conv2d(c_in, c_out, kernel_size, stride=s, padding=kernel_size // 2), nn.ReLU()]
@@ -78,10 +86,11 @@ class CNNEncoder(nn.Module):
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         if img.ndim != 4 or img.shape[1:] != (self.in_channels, *self.resolution):
             raise ValueError(f'CNNEncoder expects images (B, {self.in_channels}, {self.resolution[0]}, {self.resolution[1]}), got {tuple(img.shape)}')
-        feats = self.convs(img)                   # (B, D, h, w)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        feats = self.convs(img.contiguous(memory_format=fmt))   # (B, D, h, w)
         if self.rgb is not None: feats = feats + self.rgb(nn.functional.adaptive_avg_pool2d(img, self.out_resolution))
         feats = self.pos(feats)
-        return feats.flatten(2).transpose(1, 2)   # (B, N, D), row-major over (h, w)
+        return feats.permute(0, 2, 3, 1).flatten(1, 2)   # (B, N, D), row-major over (h, w); a view in channels-last
 
 # %% ../nbs/01_encoders.ipynb #ad1ddd3e
 class SetMLP(nn.Sequential):
