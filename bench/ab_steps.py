@@ -12,11 +12,10 @@ One untimed warm-up step each, then `--rounds` rounds in which every variant doe
 Prints per-variant medians of wall and CPU time per step and, last, one JSON line with them and the ratios to the first variant.
 """
 from __future__ import annotations
-import argparse, json, os, statistics, sys, time
-from pathlib import Path
+import argparse, statistics, time
 import torch
-sys.path.insert(0, str(Path(__file__).parent))
 import train_speed as ts
+from benchlog import started, print_result
 
 FLAGS = {'reference': ['--reference'], 'reference_cl': ['--reference', '--channels_last'], 'before': ['--plain', '--no_as_conv', '--no_inplace', '--decoder_layout', 'channels_last'],
          'plain': ['--plain'], 'plain_cl': ['--plain', '--decoder_layout', 'channels_last'], 'fast_cl': ['--decoder_layout', 'channels_last'],
@@ -41,7 +40,7 @@ def main(argv=None):
         step, _, _ = ts.build(parser_args(n), torch.device('cpu'))
         step(0); steps[n] = step                              # warm-up
     wall, cpu = {n: [] for n in names}, {n: [] for n in names}
-    load0 = os.getloadavg()
+    start = started()
     for r in range(a.rounds):
         order = names[r % len(names):] + names[:r % len(names)]
         for n in order:
@@ -55,8 +54,8 @@ def main(argv=None):
         med[n]['img_per_s'] = a.batch_size / med[n]['wall_s']
         med[n]['speedup_wall'] = med[base]['wall_s'] / med[n]['wall_s']; med[n]['speedup_cpu'] = med[base]['cpu_s'] / med[n]['cpu_s']
         print(f'{n:>14}: wall {med[n]["wall_s"]:.3f}s ({med[n]["speedup_wall"]:.2f}x)  cpu {med[n]["cpu_s"]:.3f}s ({med[n]["speedup_cpu"]:.2f}x)')
-    print(json.dumps({'preset': a.preset, 'batch_size': a.batch_size, 'threads': torch.get_num_threads(), 'rounds': a.rounds, 'variants': med,
-                      'wall_all': wall, 'cpu_all': cpu, 'loadavg_before': load0, 'loadavg_after': os.getloadavg()}))
+    print_result({'preset': a.preset, 'batch_size': a.batch_size, 'rounds': a.rounds, 'variants': med, 'wall_all': wall, 'cpu_all': cpu},
+                 start)
 
 def ts_parse(args):
     "train_speed's argument namespace for these flags."

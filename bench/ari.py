@@ -32,12 +32,13 @@ The last line printed is one JSON object: ours_s, sklearn_s, speedup, max_abs_di
 Exit status 1 if max_abs_diff > 1e-10.
 """
 from __future__ import annotations
-import argparse, json, os, re, statistics, subprocess, sys, tempfile, time, weakref
+import argparse, os, re, statistics, subprocess, sys, tempfile, time, weakref
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.metrics import adjusted_rand_score
 from torch.utils._python_dispatch import TorchDispatchMode
+from benchlog import started, print_result
 from torch.utils._pytree import tree_flatten
 
 from slotnb.metrics import fg_ari
@@ -144,6 +145,7 @@ def main():
     torch.set_num_threads(a.threads)
     if a.rss_child: return rss_child(a.rss_child)
 
+    start = started()
     true, pred = make_data(a.images, a.size, a.objects, a.slots)
     print(f'data: GT {tuple(true.shape)} {true.dtype}, pred {tuple(pred.shape)} {pred.dtype}; '
           f'torch {torch.__version__}, {a.threads} thread(s), device {a.device}, {os.cpu_count()} CPUs, '
@@ -176,9 +178,9 @@ def main():
           f'{"n/a" if rss is None else f"{rss / MB:.1f} MB"}; a dense float64 (B, N, K) one-hot alone: {B * N * K * 8 / MB:.1f} MB')
     result = dict(ours_s=round(ours_s, 6), sklearn_s=round(sklearn_s, 6), speedup=round(sklearn_s / ours_s, 1),
                   max_abs_diff=max_abs_diff, images=B, size=a.size, gt_masks=true.shape[1], slots=K,
-                  threads=a.threads, device=a.device, load_avg_1min=round(os.getloadavg()[0], 2), peak_tensor_mb=round(mem.peak / MB, 2),
+                  device=a.device, peak_tensor_mb=round(mem.peak / MB, 2),
                   peak_rss_mb=None if rss is None else round(rss / MB, 2), dense_onehot_mb=round(B * N * K * 8 / MB, 1))
-    print(json.dumps(result))
+    print_result(result, start)
     sys.exit(0 if max_abs_diff <= 1e-10 else 1)
 
 

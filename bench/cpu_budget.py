@@ -22,12 +22,13 @@ of single-object images; a model separates objects only where it scores clearly 
 JSON object: fg_ari, fg_ari_std, mbo, one_slot_fg_ari, steps, train_s, ...
 """
 from __future__ import annotations
-import argparse, csv, dataclasses, json, os, shutil, tempfile, time
+import argparse, csv, dataclasses, os, shutil, tempfile, time
 import torch
 
 from slotnb.config import SlotConfig, apply_preset
 from slotnb.training import train, build_dataset, load_checkpoint, run_paths
 from slotnb.evaluation import evaluate, load_model
+from benchlog import started, print_result
 
 
 class BudgetExhausted(Exception):
@@ -82,7 +83,7 @@ def main(argv=None):
     tmp = None
     if a.run_dir is None: tmp = tempfile.mkdtemp(prefix='cpu_budget_'); run_dir = tmp
     else: run_dir = a.run_dir
-    load0 = os.getloadavg()
+    start = started()
     overrides = config_overrides(a.set)
     cfg = apply_preset(SlotConfig(), a.preset, model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
                        store_freq=a.store_every, vis_freq=0, base=a.base, **overrides)
@@ -119,16 +120,14 @@ def main(argv=None):
         out = {'fg_ari': ev['fg_ari'], 'fg_ari_std': ev['fg_ari_std'], 'mbo': ev['mbo'], 'one_slot_fg_ari': ev['one_slot_fg_ari'], 'per_seed': ev['per_seed'],
                'n_test_images': ev['n_images'], 'steps': step, 'train_s': round(spent, 1), 'budget_s': budget,
                'img_per_s': step * cfg.batch_size / spent, 'final_loss': last, 'data_gen_s': round(gen_s, 1), 'eval_s': round(eval_s, 1),
-                'train_wall_s': round(wall, 1), 'preset': a.preset, 'seed': a.seed, 'threads': torch.get_num_threads(),
-               'run_dir': None if tmp else str(run_dir), 'loadavg_before': [round(x, 2) for x in load0],
-               'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'torch': torch.__version__,
+                'train_wall_s': round(wall, 1), 'preset': a.preset, 'seed': a.seed,
+               'run_dir': None if tmp else str(run_dir),
                'config': {k: v for k, v in cfg.to_dict().items() if k in ('image_size', 'num_slots', 'hid_dim', 'encoder_strides', 'decoder_type', 'conv_init',
                           'decoder_init_size', 'decoder_channels', 'batch_size', 'learning_rate', 'warmup_steps', 'decay_steps', 'base', 'num_train_steps')},
                'overrides': overrides}
     finally:
         if tmp: shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(out))
-    return out
+    return print_result(out, start)
 
 
 if __name__ == '__main__':

@@ -12,15 +12,14 @@ the throughput ratio a CPU-bound run would see on an otherwise idle machine.
     python bench/embed_speed.py                      # small ViT on the CPU, 48 real val2017 images
     python bench/embed_speed.py --model vit_base_patch16_224.dino --images 32 --device cuda
 """
-import argparse, json, os, resource, sys, tempfile, time
+import argparse, json, resource, tempfile, time
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-try: import slotnb  # noqa: F401  (installed, or run from a checkout without installing)
-except ImportError: sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlog import started, print_result
 
 
 def synthetic_coco(root: Path, n: int, seed: int = 0) -> Path:
@@ -58,6 +57,7 @@ def main(argv=None):
     from slotnb.encoders import ViTFeatureExtractor
     from slotnb.features import embed_split, FeatureStore
 
+    start = started()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         root = a.dataset_path
@@ -104,7 +104,7 @@ def main(argv=None):
         ratios_e2e = [c / ((pure_ips[i] + pure_ips[i + 1]) / 2) for i, c in enumerate(e2e_ips)]
         store = FeatureStore(tmp / 'store0')
         out = {'model': a.model, 'device': a.device, 'images': n, 'batch_size': a.batch_size, 'num_workers': a.num_workers,
-               'threads': torch.get_num_threads(), 'protocol': a.protocol, 'dtype': a.dtype, 'tokens': list(store.features.shape[1:]),
+               'protocol': a.protocol, 'dtype': a.dtype, 'tokens': list(store.features.shape[1:]),
                'repeats': a.repeats, 'pure_forward_img_s': [round(x, 2) for x in pure_ips],
                'cache_loop_img_s': [round(x, 2) for x in cache_ips], 'cache_end_to_end_img_s': [round(x, 2) for x in e2e_ips],
                'cache_vs_pure_loop_median': round(float(np.median(ratios)), 3), 'cache_vs_pure_loop': [round(x, 3) for x in ratios],
@@ -112,10 +112,8 @@ def main(argv=None):
                'store_bytes_per_image': round(res['bytes_per_image']), 'decode_resize_ms_per_image_1proc': round(1000 * decode_s / n, 1),
                'pure_cpu_s_per_image': round(float(np.median(pure_cpu)), 4), 'cache_cpu_s_per_image': round(float(np.median(cache_cpu)), 4),
                # on a CPU the forward saturates, throughput ~ 1 / CPU-seconds per image: a load-independent estimate
-               'cache_vs_pure_cpu_bound': round(float(np.median(pure_cpu) / np.median(cache_cpu)), 3),
-               'load_avg_1min': round(os.getloadavg()[0], 2)}
-        print(json.dumps(out))
-        return out
+               'cache_vs_pure_cpu_bound': round(float(np.median(pure_cpu) / np.median(cache_cpu)), 3)}
+        return print_result(out, start)
 
 
 if __name__ == '__main__':

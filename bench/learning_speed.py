@@ -19,7 +19,7 @@ The last line printed is one JSON object: per seed and time point (steps, traini
 standard deviation over training seeds at each time point, the references, the load averages, the config.
 """
 from __future__ import annotations
-import argparse, dataclasses, json, os, shutil, subprocess, tempfile, time
+import argparse, dataclasses, json, os, shutil, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -28,11 +28,7 @@ from slotnb.config import SlotConfig, apply_preset
 from slotnb.training import train, build_dataset
 from slotnb.evaluation import evaluate, load_model, reference_fg_ari
 from cpu_budget import config_overrides
-
-
-def git_commit() -> str:
-    try: return subprocess.run(['git', 'rev-parse', '--short=10', 'HEAD'], capture_output=True, text=True).stdout.strip()
-    except OSError: return 'unknown'
+from benchlog import started, provenance
 
 
 def references(test_ds) -> dict:
@@ -90,7 +86,7 @@ def main(argv=None):
     overrides = config_overrides(a.set)
     base = apply_preset(SlotConfig(), a.preset, base=True, dataset_path=str(run_dir / 'data'), num_train_steps=10 ** 9,
                         store_freq=10 ** 9, vis_freq=0, **overrides)
-    load0 = os.getloadavg()
+    start = started()
     try:
         data_cfg = dataclasses.replace(base, seed=0)                       # train: seed 0, test: seed 10000
         train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
@@ -107,9 +103,8 @@ def main(argv=None):
                            'fg_ari_min': round(float(vals.min()), 2), 'mbo_mean': round(float(mbos.mean()), 2),
                            'steps_mean': round(float(np.mean([runs[s][i]['step'] for s in a.seeds])))}
     out = {'preset': a.preset, 'overrides': overrides, 'seeds': a.seeds, 'at_minutes': sorted(a.at), 'summary': summary,
-           'references': refs, 'runs': runs, 'threads': torch.get_num_threads(), 'loadavg_before': [round(x, 2) for x in load0],
-           'loadavg_after': [round(x, 2) for x in os.getloadavg()], 'commit': git_commit(), 'torch': torch.__version__,
-           'n_test_images': len(test_ds), 'config': {k: v for k, v in base.to_dict().items() if k not in ('model_dir', 'dataset_path')}}
+           'references': refs, 'runs': runs, 'n_test_images': len(test_ds),
+           'config': {k: v for k, v in base.to_dict().items() if k not in ('model_dir', 'dataset_path')}, **provenance(start)}
     if a.figure:
         title = f"preset {a.preset}" + (f" with {' '.join(a.set)}" if a.set else '')
         figure(out, refs, a.figure, title)

@@ -36,16 +36,17 @@ The last line printed is one JSON object (img_per_s, peak_mem_mb, step_s, cpu_s,
 before/after, since the machines this runs on are often shared).
 """
 from __future__ import annotations
-import argparse, json, os, platform, resource, statistics, sys, time
+import argparse, json, platform, resource, statistics, sys, time
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from slotnb.encoders import build_grid
 from slotnb.config import SlotConfig, apply_preset
-from slotnb.models import build_model, build_regularizer
+from slotnb.models import build_model
 from slotnb.training import compute_losses
 from slotnb.decoders import SameConvTranspose2d
+from benchlog import started, print_result
 
 
 class ReferenceModel(nn.Module):
@@ -213,7 +214,7 @@ def main(argv=None):
         res = verify(device); ok = res['loss_abs_diff'] < 1e-5 and res['grad_max_rel_diff'] < 1e-4
         print(json.dumps({**res, 'ok': ok})); sys.exit(0 if ok else 1)
 
-    load0 = os.getloadavg()
+    start = started()
     step, model, cfg = build(a, device)
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     mode = 'reference' if a.reference else 'slotnb-plain' if a.plain else 'slotnb'
@@ -248,14 +249,12 @@ def main(argv=None):
     med = statistics.median(times)
     res = {'mode': mode, 'preset': a.preset, 'batch_size': cfg.batch_size, 'dtype': a.dtype, 'device': str(device),
            'device_name': torch.cuda.get_device_name(device) if device.type == 'cuda' else platform.processor() or platform.machine(),
-           'threads': torch.get_num_threads(), 'cpu_count': os.cpu_count(), 'steps': a.steps, 'warmup': a.warmup,
+           'steps': a.steps, 'warmup': a.warmup,
            'img_per_s': cfg.batch_size / med, 'step_s': med, 'step_s_all': [round(t, 4) for t in times],
            'cpu_s': statistics.median(cpu_times), 'cpu_s_all': [round(t, 4) for t in cpu_times], 'warmup_s': round(warm_s, 3),
            'peak_mem_mb': round(peak, 1), 'step_peak_rss_mb': None if step_peak is None else round(step_peak, 1),
-           'loss_last': losses[-1], 'loadavg_before': [round(x, 2) for x in load0], 'loadavg_after': [round(x, 2) for x in os.getloadavg()],
-           'torch': torch.__version__}
-    print(json.dumps(res))
-    return res
+           'loss_last': losses[-1]}
+    return print_result(res, start)
 
 
 if __name__ == '__main__':
