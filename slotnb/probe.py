@@ -11,12 +11,11 @@ from typing import NamedTuple
 # %% auto #0
 __all__ = ['NUMERIC', 'SHAPE_NAMES', 'ObjectTargets', 'object_targets', 'ProbeData', 'extract_slots', 'PropertyHead',
            'target_stats', 'match_cost', 'hungarian_match', 'probe_loss', 'r2', 'evaluate_probe', 'EarlyStopping',
-           'probe_lr', 'train_probe', 'synthetic_slots', 'run_probe']
+           'probe_lr', 'train_probe', 'run_probe']
 
 # %% ../nbs/08b_probe.ipynb #0feeae99
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn, Tensor
 from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
@@ -226,18 +225,6 @@ def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes:
             if stop: break
     head.load_state_dict(best_state)
     return head.eval(), history
-
-# %% ../nbs/08b_probe.ipynb #53e93284
-def synthetic_slots(targets: ObjectTargets, dim: int = 16, noise: float = 0.1, seed: int = 0) -> Tensor:
-    "Stand-in slots `(N, E, D)` from ground truth: random linear map of (colour, scale, x, y, one-hot shape) + noise, entities shuffled per image."
-    g = torch.Generator().manual_seed(seed)
-    N, E, _ = targets.numeric.shape
-    feats = torch.cat([targets.numeric, F.one_hot(targets.shape.clamp(0, 3), 4)[..., 1:].float()], -1)    # (N, E, 9)
-    feats = torch.where(targets.valid[..., None], feats, torch.zeros_like(feats))
-    proj = torch.randn(feats.shape[-1], dim, generator=g)
-    slots = feats @ proj + noise * torch.randn(N, E, dim, generator=g)
-    perm = torch.argsort(torch.rand(N, E, generator=g), 1)
-    return torch.gather(slots, 1, perm[..., None].expand(-1, -1, dim))
 
 # %% ../nbs/08b_probe.ipynb #9c6668c8
 def run_probe(model: nn.Module, train_dataset, test_dataset, n_train: int = 10000, n_val: int = 1000, n_test: int = 2000,

@@ -9,12 +9,11 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
-           'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'rng_state', 'slot_picture',
-           'ScalarLog', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
-           'rank0_first', 'train', 'tiny_config', 'TinyImages']
+           'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'slot_picture', 'ScalarLog',
+           'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests', 'rank0_first',
+           'train']
 
 # %% ../nbs/07_training.ipynb #9d600491
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -135,9 +134,6 @@ def load_checkpoint(path: Path, map_location='cpu') -> dict:
         raise ValueError(f'{path} is not a slotnb checkpoint (keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck)}); '
                          'for checkpoints of the original code use slotnb.models.load_original_checkpoint')
     return ck
-
-def rng_state() -> dict:
-    return {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': __import__('random').getstate()}
 
 # %% ../nbs/07_training.ipynb #8a05076f
 def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: int | None = None):
@@ -316,7 +312,7 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     def save(step):
         if main:
             save_checkpoint(ckpt_path, model=model.state_dict(), regularizer=None if regularizer is None else regularizer.state_dict(),
-                            optimizer=opt.state_dict(), step=step, config=cfg.to_dict(), rng=rng_state(), slotnb_format=1,
+                            optimizer=opt.state_dict(), step=step, config=cfg.to_dict(), slotnb_format=1,
                             feature_pipeline=pipeline)
         if world > 1: dist.barrier()
 
@@ -390,23 +386,3 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     return {'step': step, 'checkpoint': str(ckpt_path), 'run_dir': str(run_dir), 'model': model, 'regularizer': regularizer,
             'last_loss': float(terms['loss'].detach()) if step > start else None,
             'budget_hit': bool(cfg.minutes) and step < cfg.num_train_steps}
-
-# %% ../nbs/07_training.ipynb #33d7d3e7
-def tiny_config(model_dir, **kw) -> SlotConfig:
-    "A seconds-fast image config for tests and smoke runs (16×16 images, 3 slots, D=16)."
-    base = dict(dataset='synthetic', image_size=16, num_slots=3, hid_dim=16, decoder_type='fixed', batch_size=4,
-                learning_rate=1e-3, warmup_steps=5, num_train_steps=20, store_freq=10, vis_freq=0, num_workers=0,
-                model_dir=str(model_dir), base=True, log_every=1)
-    return SlotConfig(**{**base, **kw})
-
-class TinyImages(torch.utils.data.Dataset):
-    "Random 16×16 images with 2 random rectangles each; deterministic per index."
-    def __init__(self, n=40, size=16): self.n, self.size = n, size
-    def __len__(self): return self.n
-    def __getitem__(self, i):
-        g = torch.Generator().manual_seed(i)
-        img = torch.rand(3, 1, 1, generator=g).expand(3, self.size, self.size).clone()
-        for _ in range(2):
-            y, x = torch.randint(0, self.size - 6, (2,), generator=g).tolist()
-            img[:, y:y + 6, x:x + 6] = torch.rand(3, 1, 1, generator=g)
-        return {'image': img, 'index': i}
