@@ -56,7 +56,7 @@ def _convert(argv=None):
     p.add_argument('--num', type=int, default=60000, help='number of records to convert')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
-    from slotnb.data import convert_tfrecords
+    from slotnb.convert import convert_tfrecords
     out = convert_tfrecords(a.infile, a.outdir, variant=a.type, start_idx=a.start_idx, num=a.num, progress=not a.no_progress)
     print(f'wrote {out}')
 
@@ -70,7 +70,8 @@ def _generate(argv=None):
     p.add_argument('--picture', default=None, help='also save a sample grid PNG here')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
-    from slotnb.data import generate_colored_mdsprites, save_sample_grid
+    from slotnb.sprites import generate_colored_mdsprites
+    from slotnb.data import save_sample_grid
     out = generate_colored_mdsprites(a.out, a.num, seed=a.seed, sprites_npz=a.sprites_npz, progress=not a.no_progress)
     print(f'wrote {out}')
     if a.picture: print(f'picture: {save_sample_grid(out, a.picture)}')
@@ -122,6 +123,7 @@ FLAG_HELP = {
     'implicit_grad': 'detach the slots before the last iteration (implicit differentiation)',
     'attn_temperature': 'multiplies the attention logits', 'decoder_flat_color': 'relative decoder: one colour per slot',
     'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
+    'loss_edge_weight': 'extra MSE weight on pixels where the input colour changes (0: plain MSE)',
 }
 
 def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse.ArgumentParser:

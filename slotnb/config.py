@@ -95,6 +95,7 @@ class SlotConfig:
     attn_temperature: float = 1.0       # multiplies Slot Attention's logits
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
     loss_pixels: int = 0                # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
+    loss_edge_weight: float = 0.0       # weight 1 + this on pixels where the input's colour changes (0: plain MSE)
 
     @property
     def mode(self) -> str:
@@ -139,6 +140,9 @@ class SlotConfig:
         if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
             bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
+        if self.loss_edge_weight < 0: bad(f'--loss_edge_weight must be >= 0, got {self.loss_edge_weight}')
+        if self.loss_edge_weight and (self.mode != 'image' or self.bce_loss):
+            bad('--loss_edge_weight weights the MSE of image reconstructions: not with --dinosaur/--dinosaur-emb/--bce-loss')
         return self
 
     def to_dict(self) -> dict: return asdict(self)

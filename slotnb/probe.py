@@ -21,7 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 # %% ../nbs/08b_probe.ipynb #3213f95a
-from .data import load_split
+from .convert import load_split
 
 # %% ../nbs/08b_probe.ipynb #11d66663
 NUMERIC = ('red', 'green', 'blue', 'scale', 'x', 'y')     # the 6 numeric targets, in this order

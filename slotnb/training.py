@@ -9,9 +9,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
-           'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'slot_picture', 'ScalarLog',
-           'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests', 'rank0_first',
-           'train']
+           'edge_weights', 'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'slot_picture',
+           'ScalarLog', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
+           'rank0_first', 'train']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import torch
@@ -21,7 +21,8 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 # %% ../nbs/07_training.ipynb #7f2352b9
-from .data import MultiDSprites, generate_colored_mdsprites
+from .sprites import generate_colored_mdsprites
+from .data import MultiDSprites
 from .config import SlotConfig
 from .models import build_model, build_regularizer
 
@@ -91,6 +92,16 @@ def loss_pixels(cfg: SlotConfig, step: int, device='cpu') -> Tensor | None:
     g = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 7 + 3)
     return torch.randperm(n, generator=g)[:cfg.loss_pixels].to(device)
 
+def edge_weights(images: Tensor, weight: float) -> Tensor:
+    """Per-pixel loss weights `(B, H·W)`: 1, plus `weight` where the colour differs from a 4-neighbour's (an edge of the
+    input itself; no labels), so the few pixels that decide where one mask ends and the next begins count more."""
+    x = images.float()                                                                  # (B, C, H, W)
+    dy = (x[:, :, 1:] - x[:, :, :-1]).abs().amax(1) > 1e-3                              # (B, H-1, W)
+    dx = (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().amax(1) > 1e-3                        # (B, H, W-1)
+    edge = torch.zeros(x.shape[0], *x.shape[2:], dtype=torch.bool, device=x.device)
+    edge[:, 1:] |= dy; edge[:, :-1] |= dy; edge[:, :, 1:] |= dx; edge[:, :, :-1] |= dx
+    return 1 + weight * edge.flatten(1).float()
+
 def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict, step: int, cfg: SlotConfig,
                    generator: torch.Generator | None = None) -> tuple[dict, object]:
     "Loss terms for one batch: {'loss', 'recon_loss', ...regulariser terms}; also returns the model output."
@@ -99,9 +110,14 @@ def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict,
     pixels = loss_pixels(cfg, step, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp_bf16):
         out = model(x, generator=generator) if pixels is None else model(x, generator=generator, pixels=pixels)
-    if pixels is not None: target = target.flatten(2)[:, :, pixels]                  # (B, 3, P)
+    weight = edge_weights(target, cfg.loss_edge_weight) if cfg.loss_edge_weight else None   # (B, H·W)
+    if pixels is not None:
+        target = target.flatten(2)[:, :, pixels]                                       # (B, 3, P)
+        if weight is not None: weight = weight[:, pixels]                              # (B, P)
     recon = out.recon.float()
-    rec = F.binary_cross_entropy(recon, target) if cfg.bce_loss else F.mse_loss(recon, target)
+    if cfg.bce_loss: rec = F.binary_cross_entropy(recon, target)
+    elif weight is None: rec = F.mse_loss(recon, target)
+    else: rec = ((recon - target).square().flatten(2) * weight[:, None]).mean() / weight.mean()
     terms = {'recon_loss': rec}
     loss = rec
     if regularizer is not None:
