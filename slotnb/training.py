@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_training.ipynb #a168d163
 from __future__ import annotations
-import contextlib, csv, os, signal, threading, time
+import contextlib, csv, dataclasses, os, signal, threading, time
 from pathlib import Path
 
 # %% auto #0
@@ -279,78 +279,139 @@ def _agree(flags: list[bool], world: int) -> list[bool]:
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return [bool(v) for v in t]
 
+def _start_process(cfg: SlotConfig) -> tuple[int, int, torch.device]:
+    "(rank, world size, device) of this process; under torchrun, joins the process group."
+    rank, local_rank, world = _dist_info()
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if cfg.device.startswith('cuda') else 'gloo')
+    return rank, world, torch.device(f'cuda:{local_rank}' if cfg.device == 'cuda' and world > 1 else cfg.device)
+
+def _checkpoint_to_resume(cfg: SlotConfig, ckpt_path: Path) -> dict | None:
+    "The checkpoint `cfg` continues (None for a new run); refuses one it cannot continue."
+    if not ckpt_path.exists(): return None
+    if not cfg.resume: raise FileExistsError(f'{ckpt_path} exists: pass --resume to continue it, or choose another --model_dir')
+    ck = load_checkpoint(ckpt_path)
+    saved = SlotConfig.from_dict(ck['config'])
+    for f in ('mode', 'num_slots', 'hid_dim', 'resolution'):
+        if getattr(saved, f) != getattr(cfg, f): raise ValueError(f'{ckpt_path} was trained with {f}={getattr(saved, f)}, not {getattr(cfg, f)}')
+    return ck
+
+@dataclasses.dataclass
+class _Run:
+    "What the steps of one `train` call share."
+    cfg: SlotConfig
+    device: torch.device
+    rank: int
+    world: int
+    run_dir: Path
+    ckpt_path: Path
+    pipeline: dict | None = None
+    model: nn.Module | None = None
+    regularizer: nn.Module | None = None
+    net: nn.Module | None = None                         # the model, wrapped in DistributedDataParallel under torchrun
+    params: list | None = None
+    opt: torch.optim.Optimizer | None = None
+    log: ScalarLog | None = None
+    last_saved: int | None = None                        # step of the newest checkpoint (None: there is none)
+
+    @property
+    def main(self) -> bool: return self.rank == 0
+
+    def build(self, ck: dict | None) -> int:
+        "Model, regulariser and Adam, from `ck` when resuming; returns the step to start after."
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        self.model, self.regularizer = build_model(cfg).to(self.device), build_regularizer(cfg)
+        if self.regularizer is not None: self.regularizer = self.regularizer.to(self.device)
+        self.params = list(self.model.parameters()) + (list(self.regularizer.parameters()) if self.regularizer is not None else [])
+        self.opt = torch.optim.Adam(self.params, lr=cfg.learning_rate)
+        start = 0
+        if ck is not None:
+            self.model.load_state_dict(ck['model'])
+            if self.regularizer is not None and ck.get('regularizer') is not None: self.regularizer.load_state_dict(ck['regularizer'])
+            self.opt.load_state_dict(ck['optimizer'])
+            start = self.last_saved = ck['step']
+        if cfg.print_model and self.main: print(describe_model(self.model, self.regularizer))
+        self.net = nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
+        self.model.train()
+        if self.regularizer is not None: self.regularizer.train()
+        return start
+
+    def step(self, batch: dict, step: int) -> tuple[dict, object, float]:
+        "One optimisation step: the schedule's learning rate, the losses, backward, clipping, Adam. (terms, output, lr)."
+        cfg = self.cfg
+        lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
+        for g in self.opt.param_groups: g['lr'] = lr
+        terms, out = compute_losses(self.net, self.regularizer, batch, step, cfg, slot_generator(cfg, step, self.device, self.rank))
+        self.opt.zero_grad(set_to_none=True)
+        terms['loss'].backward()
+        if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+        self.opt.step()
+        return terms, out, lr
+
+    def non_finite(self, step: int, lr: float, where: str = '') -> NonFiniteLoss:
+        "The error that stops a run whose loss became NaN/Inf at `step`, naming the last good checkpoint."
+        last = f'{self.ckpt_path if self.last_saved is not None else "none"} (step {self.last_saved})'
+        return NonFiniteLoss(f'loss became non-finite at step {step}{where} (lr {lr:.3g}); the last good checkpoint is {last}')
+
+    def log_scalars(self, step: int, terms: dict, losses: Tensor, lr: float, img_per_s: float, bar) -> None:
+        "A row of scalars.csv / TensorBoard (rank 0) and the progress bar's numbers."
+        scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
+        scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=img_per_s)
+        sa = self.model.slot_attention
+        if hasattr(sa, 'slots_mu'): scal.update(slot_mu_mean=sa.slots_mu.detach().mean(), slot_log_sigma_mean=sa.slots_log_sigma.detach().mean())
+        self.log.log(step, scal)
+        bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{img_per_s:.1f}')
+
+    def picture(self, batch: dict, out, step: int) -> None:
+        "The reconstruction picture of the batch's first images (image models)."
+        x = batch.get('image')
+        if x is None or self.cfg.mode == 'dinosaur_emb': return
+        with torch.no_grad():
+            if self.cfg.loss_pixels: out = self.model(x[:8].to(self.device), generator=slot_generator(self.cfg, step, self.device))
+            self.log.figure('reconstructions', slot_picture(x, out, rescaled=self.cfg.dataset_rescale, step=step), step,
+                            self.run_dir / 'pictures' / f'step_{step:07d}.png')
+
+    def save(self, step: int) -> None:
+        "The checkpoint of `step`, written atomically by rank 0 while the others wait."
+        if self.main:
+            reg = None if self.regularizer is None else self.regularizer.state_dict()
+            save_checkpoint(self.ckpt_path, model=self.model.state_dict(), regularizer=reg, optimizer=self.opt.state_dict(), step=step,
+                            config=self.cfg.to_dict(), slotnb_format=1, feature_pipeline=self.pipeline)
+        if self.world > 1: dist.barrier()
+        self.last_saved = step
+
 def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, progress: bool = True,
           stop_after: int | None = None) -> dict:
     """Train `cfg` to `num_train_steps` (resuming from its checkpoint if `cfg.resume`), or until `cfg.minutes` of this
     call have passed: then the step under way finishes and is checkpointed. SIGINT/SIGTERM do the same and then raise
     `TrainingInterrupted`. Checkpoints every `store_freq` steps and every `store_minutes`. `stop_after`: tests."""
     cfg.validate()
-    rank, local_rank, world = _dist_info()
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group('nccl' if cfg.device.startswith('cuda') else 'gloo')
-    device = torch.device(f'cuda:{local_rank}' if cfg.device == 'cuda' and world > 1 else cfg.device)
-    run_dir, ckpt_path = run_paths(cfg)
-    main = rank == 0
-
-    ck = None
-    if ckpt_path.exists():
-        if not cfg.resume: raise FileExistsError(f'{ckpt_path} exists: pass --resume to continue it, or choose another --model_dir')
-        ck = load_checkpoint(ckpt_path)
-        saved = SlotConfig.from_dict(ck['config'])
-        for f in ('mode', 'num_slots', 'hid_dim', 'resolution'):
-            if getattr(saved, f) != getattr(cfg, f): raise ValueError(f'{ckpt_path} was trained with {f}={getattr(saved, f)}, not {getattr(cfg, f)}')
+    rank, world, device = _start_process(cfg)
+    run = _Run(cfg, device, rank, world, *run_paths(cfg))
+    ck = _checkpoint_to_resume(cfg, run.ckpt_path)
     if dataset is None:                                 # fails before any folder is made; generated data: by rank 0 only
-        dataset = rank0_first(lambda: build_dataset(cfg, 'train', progress=progress and main), world, main)
-    pipeline = getattr(dataset, 'pipeline', None)       # ViT-feature datasets: how their tokens were made (chapter 10)
-    if ck is not None and pipeline is not None: dataset.check_pipeline(ck.get('feature_pipeline'), f'--resume from {ckpt_path}')
-    if main: run_dir.mkdir(parents=True, exist_ok=True)
-
-    torch.manual_seed(cfg.seed)
-    model, regularizer = build_model(cfg).to(device), build_regularizer(cfg)
-    if regularizer is not None: regularizer = regularizer.to(device)
-    params = list(model.parameters()) + (list(regularizer.parameters()) if regularizer is not None else [])
-    opt = torch.optim.Adam(params, lr=cfg.learning_rate)
-    start = 0
-    if ck is not None:
-        model.load_state_dict(ck['model'])
-        if regularizer is not None and ck.get('regularizer') is not None: regularizer.load_state_dict(ck['regularizer'])
-        opt.load_state_dict(ck['optimizer'])
-        start = ck['step']
-    if cfg.print_model and main: print(describe_model(model, regularizer))
-    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+        dataset = rank0_first(lambda: build_dataset(cfg, 'train', progress=progress and run.main), world, run.main)
+    run.pipeline = getattr(dataset, 'pipeline', None)   # ViT-feature datasets: how their tokens were made (chapter 10)
+    if ck is not None and run.pipeline is not None: dataset.check_pipeline(ck.get('feature_pipeline'), f'--resume from {run.ckpt_path}')
+    if run.main: run.run_dir.mkdir(parents=True, exist_ok=True)
+    start = run.build(ck)
 
     total = cfg.num_train_steps if stop_after is None else min(cfg.num_train_steps, start + stop_after)
     sampler = StepBatches(len(dataset), cfg.batch_size, seed=cfg.seed, start=start, total=total, rank=rank, world=world)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.num_workers,
                                          pin_memory=device.type == 'cuda', persistent_workers=False)
-    log = ScalarLog(run_dir, start, tensorboard=True) if main else None
-
-    def save(step):
-        if main:
-            save_checkpoint(ckpt_path, model=model.state_dict(), regularizer=None if regularizer is None else regularizer.state_dict(),
-                            optimizer=opt.state_dict(), step=step, config=cfg.to_dict(), slotnb_format=1,
-                            feature_pipeline=pipeline)
-        if world > 1: dist.barrier()
-
-    model.train()
-    if regularizer is not None: regularizer.train()
+    run.log = ScalarLog(run.run_dir, start, tensorboard=True) if run.main else None
     budget = f' ({cfg.minutes:g} min)' if cfg.minutes else ''                   # a time budget: steps counted, no step ETA
-    bar = tqdm(total=None if cfg.minutes else total, initial=start, disable=not (progress and main), desc=f'train{budget}',
+    bar = tqdm(total=None if cfg.minutes else total, initial=start, disable=not (progress and run.main), desc=f'train{budget}',
                dynamic_ncols=True)
     t0, seen, window, step = time.time(), 0, [], start
     t_budget = t_saved = time.perf_counter()            # `cfg.minutes` counts the steps of this call
-    last_saved = start if ck is not None else None
     interrupted = False
     try:
         with stop_requests() as stop:
             for step, batch in enumerate(loader, start=start + 1):
-                lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
-                for g in opt.param_groups: g['lr'] = lr
-                terms, out = compute_losses(net, regularizer, batch, step, cfg, slot_generator(cfg, step, device, rank))
-                opt.zero_grad(set_to_none=True)
-                terms['loss'].backward()
-                if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                opt.step()
+                terms, out, lr = run.step(batch, step)
                 window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
                 now = time.perf_counter()
                 budget_hit, interrupted, store_due, nonfinite = _agree(
@@ -358,47 +419,30 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                      cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60,
                      world > 1 and not bool(torch.isfinite(terms['loss'].detach()))], world)   # one process's NaN stops all
                 if nonfinite:
-                    if not main: raise RankStopped('')
-                    raise NonFiniteLoss(f'loss became non-finite at step {step} on at least one of the {world} processes (lr '
-                                        f'{lr:.3g}); the last good checkpoint is {ckpt_path if last_saved is not None else "none"} '
-                                        f'(step {last_saved})')
+                    if not run.main: raise RankStopped('')
+                    raise run.non_finite(step, lr, f' on at least one of the {world} processes')
                 if budget_hit or interrupted: total = step
                 is_log = step % cfg.log_every == 0 or step == total
                 is_store = step % cfg.store_freq == 0 or step == total or store_due
-                if is_log or is_store:
+                if is_log or is_store:                  # the NaN guard looks at every step since the last log row
                     losses = torch.stack(window)
                     if not torch.isfinite(losses).all():
-                        bad = step - len(window) + 1 + int((~torch.isfinite(losses)).nonzero()[0])
-                        raise NonFiniteLoss(f'loss became non-finite at step {bad} (lr {lr:.3g}); the last good checkpoint is '
-                                            f'{ckpt_path if last_saved is not None else "none"} (step {last_saved})')
-                    if main:
-                        dt = time.time() - t0
-                        scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
-                        scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=seen * world / max(dt, 1e-9))
-                        if hasattr(model.slot_attention, 'slots_mu'):
-                            scal.update(slot_mu_mean=model.slot_attention.slots_mu.detach().mean(),
-                                        slot_log_sigma_mean=model.slot_attention.slots_log_sigma.detach().mean())
-                        log.log(step, scal)
-                        bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{scal["img_per_s"]:.1f}')
+                        raise run.non_finite(step - len(window) + 1 + int((~torch.isfinite(losses)).nonzero()[0]), lr)
+                    if run.main: run.log_scalars(step, terms, losses, lr, seen * world / max(time.time() - t0, 1e-9), bar)
                     window, seen, t0 = [], 0, time.time()
-                if main and cfg.vis_freq > 0 and step % cfg.vis_freq == 0:
-                    with torch.no_grad():
-                        x = batch['image'] if 'image' in batch else None
-                        if x is not None and cfg.mode != 'dinosaur_emb':
-                            if cfg.loss_pixels: out = model(x[:8].to(device), generator=slot_generator(cfg, step, device))
-                            log.figure('reconstructions', slot_picture(x, out, rescaled=cfg.dataset_rescale, step=step), step,
-                                       run_dir / 'pictures' / f'step_{step:07d}.png')
-                if is_store: save(step); last_saved = step; t_saved = time.perf_counter()
+                if run.main and cfg.vis_freq > 0 and step % cfg.vis_freq == 0: run.picture(batch, out, step)
+                if is_store: run.save(step); t_saved = time.perf_counter()
                 bar.update(1)
                 if step == total: break
-            if interrupted: raise TrainingInterrupted(step, ckpt_path, stop['signal'] or 'a signal on another process')
+            if interrupted: raise TrainingInterrupted(step, run.ckpt_path, stop['signal'] or 'a signal on another process')
     except Exception as e:
         if world > 1 and _peer_lost(e):
             raise RankStopped(f'rank {rank} stopped at step {step}: another process failed (its error is above)') from None
         raise
     finally:
         bar.close()
-        if log is not None: log.close()
-    return {'step': step, 'checkpoint': str(ckpt_path), 'run_dir': str(run_dir), 'model': model, 'regularizer': regularizer,
-            'last_loss': float(terms['loss'].detach()) if step > start else None,
+        if run.log is not None: run.log.close()
+    return {'step': step, 'checkpoint': str(run.ckpt_path), 'run_dir': str(run.run_dir), 'model': run.model,
+            'regularizer': run.regularizer, 'last_loss': float(terms['loss'].detach()) if step > start else None,
             'budget_hit': bool(cfg.minutes) and step < cfg.num_train_steps}
+
