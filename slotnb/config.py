@@ -111,6 +111,11 @@ class SlotConfig:
         return 128 if self.dataset == 'clevr' else 64
 
     @property
+    def regularizer_inert(self) -> bool:
+        "True when CovLoss would add exactly 0 (`--proj_weight 0`, or `--var_weight 0 --cov_weight 0`: the DINOSAUR runs)."
+        return not self.base and not self.info_nce and (self.proj_weight == 0 or (self.var_weight == 0 and self.cov_weight == 0))
+
+    @property
     def slot_mlp_hidden(self) -> int:
         "Hidden width of Slot Attention's residual MLP: max(D, 128) for images, 4·D for ViT tokens."
         if self.mlp_hidden: return self.mlp_hidden

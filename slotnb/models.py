@@ -111,8 +111,7 @@ def build_regularizer(cfg: SlotConfig, keep_inert: bool = False) -> nn.Module | 
     head = dict(proj_dim=cfg.proj_dim, norm=norm, identity=cfg.identity_proj, num_slots=cfg.num_slots)
     if cfg.info_nce:
         return CosineLoss(cfg.hid_dim, **head, weight=cfg.info_nce_weight, warmup=cfg.info_nce_warmup)
-    inert = cfg.proj_weight == 0 or (cfg.var_weight == 0 and cfg.cov_weight == 0)
-    if inert and not (keep_inert and not cfg.identity_proj): return None   # decided before any parameter is drawn
+    if cfg.regularizer_inert and not (keep_inert and not cfg.identity_proj): return None   # decided before any parameter is drawn
     return CovLoss(cfg.hid_dim, **head, std_target=cfg.std_target, proj_weight=cfg.proj_weight,
                    var_weight=cfg.var_weight, cov_weight=cfg.cov_weight, cov_div_sq=cfg.cov_div_sq,
                    slot_cov=cfg.slot_cov, cov_warmup=cfg.cov_warmup)

@@ -146,7 +146,7 @@ def describe_config(cfg: SlotConfig) -> str:
     if cfg.base: reg = 'no regulariser'
     elif cfg.info_nce:
         reg = f"CosineLoss (w={cfg.info_nce_weight:g}, P={cfg.proj_dim}{', identity head' if cfg.identity_proj else ''})"
-    elif cfg.proj_weight == 0 or (cfg.var_weight == 0 and cfg.cov_weight == 0): reg = 'no regulariser (CovLoss weights 0)'
+    elif cfg.regularizer_inert: reg = 'no regulariser (CovLoss weights 0)'
     else:
         head = 'identity head' if cfg.identity_proj else 'LayerNorm head' if cfg.proj_layernorm else 'BatchNorm head'
         reg = (f"CovLoss (w_cov={cfg.cov_weight:g}, w_var={cfg.var_weight:g}, γ={cfg.std_target:g}, "
