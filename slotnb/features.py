@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/10_features.ipynb #bc4d36aa
 from .coco import COCOSegmentation, get_protocol, open_source
-from .metrics import contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES, mean_best_overlap
+from .metrics import contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES, mean_best_overlap, as_grid
 from .config import SlotConfig
 from .models import build_model
 from .training import load_checkpoint
@@ -271,13 +271,6 @@ def build_coco_dataset(cfg, split: str = 'train', purpose: str = 'train', image:
     return COCOEmbeddings(store, root, split, cfg.resolution, image=image, masks=masks, max_instances=max_instances)
 
 # %% ../nbs/10_features.ipynb #bf121ea0
-def _token_grid(masks: torch.Tensor) -> torch.Tensor:
-    "(B, K, N) token masks → (B, K, h, w) with h = w = √N; image masks pass through."
-    if masks.ndim == 4: return masks
-    side = math.isqrt(masks.shape[-1])
-    if side * side != masks.shape[-1]: raise ValueError(f'cannot view {masks.shape[-1]} token masks as a square grid')
-    return masks.reshape(*masks.shape[:2], side, side)
-
 @torch.no_grad()
 def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: int = 16, protocol: str | None = None,
                   device='cpu', progress: bool = True, num_workers: int = 0, num_slots: int | None = None,
@@ -300,7 +293,7 @@ def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: i
         for batch in tqdm(loader, disable=not progress, desc=f'eval seed {seed}', leave=False):
             if 'masks' not in batch: raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
             out = model(batch['features'].to(device), generator=g, num_slots=num_slots)
-            pred = _token_grid(out.masks.float())                                       # (B, K, h, w)
+            pred = as_grid(out.masks.float())                                       # (B, K, h, w)
             gt = batch['masks'].to(device)                                              # (B, M, S, S)
             counts, _ = contingency(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample)   # (B, M, K)
             rep = ari_from_contingency(counts)

@@ -11,8 +11,9 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 
 # %% auto #0
-__all__ = ['ARI_CASES', 'ARI_POLICIES', 'upsample_masks', 'contingency', 'ARIResult', 'ari_from_contingency', 'ari_with_report',
-           'adjusted_rand_index', 'fg_ari', 'ari_original_rule', 'iou_matrix', 'mean_best_overlap', 'miou']
+__all__ = ['ARI_CASES', 'ARI_POLICIES', 'as_grid', 'upsample_masks', 'contingency', 'ARIResult', 'ari_from_contingency',
+           'ari_with_report', 'adjusted_rand_index', 'fg_ari', 'ari_original_rule', 'iou_matrix', 'mean_best_overlap',
+           'miou']
 
 # %% ../nbs/05_metrics.ipynb #bb0a5655
 def _grid_of(mask: torch.Tensor, name: str) -> tuple[int, int] | None:
@@ -23,13 +24,17 @@ def _grid_of(mask: torch.Tensor, name: str) -> tuple[int, int] | None:
         return (side, side) if side * side == mask.shape[-1] else None
     raise ValueError(f'{name}: expected shape (B, C, H, W) or (B, C, N), got {tuple(mask.shape)}')
 
+def as_grid(masks: torch.Tensor, name: str = 'pred_mask') -> torch.Tensor:
+    "`(B, K, N)` masks with a square N as `(B, K, √N, √N)` (ViT token masks); `(B, K, H, W)` masks as they are."
+    hw = _grid_of(masks, name)
+    if hw is None: raise ValueError(f'{name} of shape {tuple(masks.shape)}: a (B, K, N) mask needs a square N to be seen as a grid')
+    return masks.reshape(*masks.shape[:2], *hw)
+
 def upsample_masks(pred_mask: torch.Tensor, size: int | tuple[int, int], mode: str = 'bilinear') -> torch.Tensor:
     "Resize soft masks `(B, K, h, w)` (or `(B, K, N)` with a square N) to `(B, K, *size)`; bilinear, align_corners=False."
     size = (size, size) if isinstance(size, int) else tuple(size)
-    hw = _grid_of(pred_mask, 'pred_mask')
-    if hw is None:
-        raise ValueError(f'pred_mask of shape {tuple(pred_mask.shape)}: a (B, K, N) mask needs a square N to be resized')
-    masks = pred_mask.reshape(*pred_mask.shape[:2], *hw)                  # (B, K, h, w)
+    masks = as_grid(pred_mask)                                            # (B, K, h, w)
+    hw = tuple(masks.shape[-2:])
     if not masks.is_floating_point(): masks = masks.float()
     if hw == size: return masks
     return F.interpolate(masks, size=size, mode=mode, align_corners=False if mode == 'bilinear' else None)
