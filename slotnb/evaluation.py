@@ -8,8 +8,8 @@ import json, os
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'evaluate', 'load_model', 'evaluate_checkpoint',
-           'score_line', 'label_colors', 'overlay', 'common_size', 'segmentation_picture']
+__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate', 'load_model',
+           'evaluate_checkpoint', 'score_line', 'label_colors', 'overlay', 'common_size', 'segmentation_picture']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
@@ -61,44 +61,56 @@ def reference_fg_ari(gt: Tensor, images: Tensor | None = None, bg_channel: int |
     return out
 
 @torch.no_grad()
-def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
-             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
-             kmeans: bool = False, ari_policy: str = 'slotnb') -> dict:
-    """FG-ARI and mBO over `dataset` for each seed: {'fg_ari': mean over seeds, 'fg_ari_std', 'per_seed': [...], ...};
-    'one_slot_fg_ari' is what putting every pixel into one slot would score on the same images (the floor to beat);
-    with `kmeans`, 'kmeans_fg_ari' is what a per-image k-means on the input's colours scores (`kmeans_masks`).
-    'fg_ari' follows `ari_policy` ('slotnb' or 'original': the original's batch rule over batches of `batch_size`);
-    'fg_ari_rules' holds both."""
-    # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
-    # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
+def score_over_seeds(predict, loader, seeds=(0,), bg_channel: int | None = 0, ignore_overlaps: bool = False,
+                     resize_mode: str = 'bilinear', ari_policy: str = 'slotnb', references=None, device='cpu',
+                     progress: bool = True) -> dict:
+    """The loop every evaluation runs. For each seed: `predict(batch, generator) -> (masks (B, K, ...), gt (B, G, H, W))`
+    over `loader`, scored per image by FG-ARI (both rules: 'fg_ari' follows `ari_policy`, 'fg_ari_rules' holds both; the
+    original's over the loader's batches) and mBO; mean ± std over seeds. `references(batch, gt) -> {name: (B,) FG-ARI}`
+    is scored once (first seed) and reported as '<name>_fg_ari'."""
     if ari_policy not in ARI_POLICIES: raise ValueError(f'ari_policy must be one of {ARI_POLICIES}, got {ari_policy!r}')
-    model = model.to(device).eval()
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     per_seed, refs = [], {}
     for seed in seeds:
         g = torch.Generator(device=device).manual_seed(seed)
-        aris, origs, mbos = [], [], []
+        aris, origs, mbos, cases = [], [], [], {}
         for batch in tqdm(loader, disable=not progress, desc=f'eval seed {seed}', leave=False):
-            masks, _ = predict_masks(model, batch[input_key].to(device), generator=g, num_slots=num_slots)
-            gt = batch['masks'].to(device)
-            counts, _ = contingency(gt, masks, ignore_overlaps=ignore_overlaps, bg_channel=bg_channel)   # (B, G, K)
-            aris.append(ari_from_contingency(counts).values.cpu())
-            origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
-            mbos.append(mean_best_overlap(gt, masks, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps).cpu())
-            if seed == seeds[0]:   # the reference points, once
-                for name, v in reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps).items():
-                    refs.setdefault(name, []).append(v.cpu())
+            masks, gt = predict(batch, g)
+            counts, _ = contingency(gt, masks, ignore_overlaps, bg_channel, resize_mode)        # (B, G, K)
+            rep = ari_from_contingency(counts)
+            aris.append(rep.values.cpu()); origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
+            for k, v in rep.counts.items(): cases[k] = cases.get(k, 0) + v
+            mbos.append(mean_best_overlap(gt, masks, ignore_overlaps, bg_channel, resize_mode).cpu())
+            if references is not None and seed == seeds[0]:
+                for name, v in references(batch, gt).items(): refs.setdefault(name, []).append(v.cpu())
         ari, orig, mbo = torch.cat(aris).double(), torch.cat(origs), torch.cat(mbos).double()
         rules = {'slotnb': float(torch.nanmean(ari)), 'original': float(torch.nanmean(orig))}
         per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules, 'mbo': float(torch.nanmean(mbo)),
-                         'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum())})
-    vals = np.array([r['fg_ari'] for r in per_seed])
-    refs = {f'{name}_fg_ari': float(torch.nanmean(torch.cat(v).double())) for name, v in refs.items()}
-    return {'fg_ari': float(vals.mean()), 'fg_ari_std': float(vals.std(ddof=1)) if len(vals) > 1 else 0.0,
-            'ari_policy': ari_policy, 'ari_batch_size': batch_size,
+                         'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum()), 'ari_cases': cases})
+    mean = lambda k: float(np.mean([r[k] for r in per_seed]))
+    std = lambda k: float(np.std([r[k] for r in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
+    return {'fg_ari': mean('fg_ari'), 'fg_ari_std': std('fg_ari'), 'ari_policy': ari_policy, 'ari_batch_size': loader.batch_size,
             'fg_ari_rules': {k: float(np.mean([r['fg_ari_rules'][k] for r in per_seed])) for k in ARI_POLICIES},
-            'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'seeds': list(seeds), 'per_seed': per_seed,
-            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'], **refs}
+            'mbo': mean('mbo'), 'mbo_std': std('mbo'), 'seeds': list(seeds), 'per_seed': per_seed,
+            'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'],
+            **{f'{name}_fg_ari': float(torch.nanmean(torch.cat(v).double())) for name, v in refs.items()}}
+
+@torch.no_grad()
+def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
+             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
+             kmeans: bool = False, ari_policy: str = 'slotnb') -> dict:
+    """FG-ARI and mBO of an image model over `dataset` for each seed (`score_over_seeds`); 'one_slot_fg_ari' is what
+    putting every pixel into one slot scores on the same images (the floor to beat); with `kmeans`, 'kmeans_fg_ari' is
+    what a per-image k-means on the input's colours scores (`kmeans_masks`)."""
+    # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
+    # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
+    model = model.to(device).eval()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
+    def predict(batch, g):
+        return predict_masks(model, batch[input_key].to(device), generator=g, num_slots=num_slots)[0], batch['masks'].to(device)
+    refs = lambda batch, gt: reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps)
+    return score_over_seeds(predict, loader, seeds, bg_channel, ignore_overlaps, ari_policy=ari_policy, references=refs,
+                            device=device, progress=progress)
+
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:

@@ -20,12 +20,12 @@ from tqdm.auto import tqdm
 
 # %% ../nbs/10_features.ipynb #bc4d36aa
 from .coco import COCOSegmentation, get_protocol, open_source
-from .metrics import contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES, mean_best_overlap, as_grid
+from .metrics import as_grid
 from .config import SlotConfig
 from .models import build_model
 from .training import load_checkpoint
 from .encoders import ViTFeatureExtractor
-from .evaluation import kmeans_onehot
+from .evaluation import kmeans_onehot, score_over_seeds, reference_fg_ari
 
 
 # %% ../nbs/10_features.ipynb #1dedc15b
@@ -275,10 +275,9 @@ def build_coco_dataset(cfg, split: str = 'train', purpose: str = 'train', image:
 def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: int = 16, protocol: str | None = None,
                   device='cpu', progress: bool = True, num_workers: int = 0, num_slots: int | None = None,
                   ari_policy: str = 'slotnb') -> dict:
-    """FG-ARI and mBO of `model` on a COCO dataset with features and masks (e.g. `build_coco_dataset(cfg, 'val', 'eval')`).
-    'fg_ari' follows `ari_policy` (the original's batch rule over batches of `batch_size` with 'original'); 'fg_ari_rules'
-    holds both; 'one_slot_fg_ari' is the floor (every pixel in one slot)."""
-    if ari_policy not in ARI_POLICIES: raise ValueError(f'ari_policy must be one of {ARI_POLICIES}, got {ari_policy!r}')
+    """FG-ARI and mBO of `model` on a COCO dataset with features and masks (e.g. `build_coco_dataset(cfg, 'val', 'eval')`),
+    by `score_over_seeds` (chapter 08) with the dataset's protocol: instance overlaps ignored, token masks upsampled as the
+    protocol says; 'one_slot_fg_ari' is the floor (every pixel in one slot)."""
     p = dataset.protocol
     if protocol is not None and get_protocol(protocol) != p:
         raise ValueError(f'the dataset was made under protocol {p.name!r} (its feature store), not {protocol!r}: '
@@ -286,37 +285,17 @@ def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: i
     if num_slots is None and cfg is not None: num_slots = getattr(cfg, 'num_slots', None)
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
-    per_seed = []
-    for seed in seeds:
-        g = torch.Generator(device=device).manual_seed(seed)
-        aris, origs, mbos, floor, cases = [], [], [], [], {}
-        for batch in tqdm(loader, disable=not progress, desc=f'eval seed {seed}', leave=False):
-            if 'masks' not in batch: raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
-            out = model(batch['features'].to(device), generator=g, num_slots=num_slots)
-            pred = as_grid(out.masks.float())                                       # (B, K, h, w)
-            gt = batch['masks'].to(device)                                              # (B, M, S, S)
-            counts, _ = contingency(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample)   # (B, M, K)
-            rep = ari_from_contingency(counts)
-            aris.append(rep.values.cpu()); origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
-            one = contingency(gt, torch.ones_like(gt[:, :1], dtype=torch.float32), ignore_overlaps=True)[0]
-            floor.append(ari_from_contingency(one).values.cpu())
-            for k, v in rep.counts.items(): cases[k] = cases.get(k, 0) + v
-            mbos.append(mean_best_overlap(gt, pred, ignore_overlaps=True, resize_mode=p.pred_upsample).cpu())
-        ari, mbo = torch.cat(aris), torch.cat(mbos)
-        ok, okm = ~ari.isnan(), ~mbo.isnan()
-        rules = {'slotnb': float(ari[ok].mean()) if ok.any() else float('nan'), 'original': float(torch.cat(origs).nanmean())}
-        per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules,
-                         'mbo': float(mbo[okm].mean()) if okm.any() else float('nan'),
-                         'n_images': len(ari), 'n_undefined': int((~ok).sum()), 'ari_cases': cases})
-    std = lambda k: float(np.std([r[k] for r in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
+    def predict(batch, g):
+        if 'masks' not in batch: raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
+        out = model(batch['features'].to(device), generator=g, num_slots=num_slots)
+        return as_grid(out.masks.float()), batch['masks'].to(device)                 # (B, K, h, w), (B, M, S, S)
+    res = score_over_seeds(predict, loader, seeds, bg_channel=None, ignore_overlaps=True, resize_mode=p.pred_upsample,
+                           ari_policy=ari_policy, references=lambda batch, gt: reference_fg_ari(gt, None, None, True),
+                           device=device, progress=progress)
     summ = dataset.summary() if hasattr(dataset, 'summary') else {}
-    return {'fg_ari': float(np.mean([r['fg_ari'] for r in per_seed])), 'fg_ari_std': std('fg_ari'),
-            'ari_policy': ari_policy, 'ari_batch_size': batch_size, 'one_slot_fg_ari': float(torch.cat(floor).nanmean()),
-            'fg_ari_rules': {k: float(np.mean([r['fg_ari_rules'][k] for r in per_seed])) for k in ARI_POLICIES},
-            'mbo': float(np.mean([r['mbo'] for r in per_seed])), 'mbo_std': std('mbo'), 'seeds': list(seeds),
-            'per_seed': per_seed, 'protocol': p.name, 'mask_size': dataset.mask_size, 'n_images': per_seed[0]['n_images'],
-            'n_undefined': per_seed[0]['n_undefined'], 'n_empty_skipped': summ.get('n_empty_skipped', 0),
+    return {**res, 'protocol': p.name, 'mask_size': dataset.mask_size, 'n_empty_skipped': summ.get('n_empty_skipped', 0),
             'n_truncated': summ.get('n_truncated', 0)}
+
 
 # %% ../nbs/10_features.ipynb #9ee52307
 def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: int = 16, out=None, dataset_path=None,
