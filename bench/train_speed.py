@@ -4,7 +4,7 @@ Usage (from the repository root, with the venv active):
 
     python bench/train_speed.py                              # slotnb, paper config (K=5, D=64, 64x64, 'fixed' decoder), batch 64
     python bench/train_speed.py --reference                  # the same step, written plainly (the original's way): the baseline
-    python bench/train_speed.py --plain                      # slotnb with the decoder shortcut turned off (fast=False)
+    python bench/train_speed.py --plain                      # slotnb with the decoder shortcut turned off (decoder.shortcut = None)
     python bench/train_speed.py --plain --no_as_conv --no_inplace --decoder_layout channels_last   # all decoder speed-ups undone
     python bench/train_speed.py --batch_size 16 --steps 5 --threads 2
     python bench/train_speed.py --verify                     # check that slotnb and the reference compute the same loss and gradients
@@ -123,8 +123,8 @@ def build(args, device):
     else:
         model = build_model(cfg).to(device)
         if args.plain:
-            if not hasattr(model.decoder, 'fast'): raise SystemExit('--plain: this decoder has no fast path')
-            model.decoder.fast = False
+            if getattr(model.decoder, 'shortcut', None) is None: raise SystemExit('--plain: this decoder has no shortcut to turn off')
+            model.decoder.shortcut = None
         if args.decoder_layout != 'default': model.decoder.channels_last = args.decoder_layout == 'channels_last'
         if args.encoder_layout != 'default': model.encoder[0].channels_last = args.encoder_layout == 'channels_last'
         for m in model.modules():      # ablations: undo one speed-up at a time (the parameters are the same either way)

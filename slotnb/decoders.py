@@ -10,9 +10,8 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTranspose2d', 'conv_stack', 'pixel_mlp',
-           'num_doublings', 'tap_validity', 'fast_broadcast_supported', 'broadcast_plan', 'broadcast_conv',
-           'SpatialBroadcastDecoder', 'MDSpritesDecoder', 'AdaptiveDecoder', 'COCOAdaptiveDecoder', 'COCOFixedDecoder',
-           'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'RelativePixelDecoder']
+           'num_doublings', 'SpatialBroadcastDecoder', 'MDSpritesDecoder', 'AdaptiveDecoder', 'COCOAdaptiveDecoder',
+           'COCOFixedDecoder', 'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'RelativePixelDecoder']
 
 # %% ../nbs/04_decoders.ipynb #809285a2
 from .encoders import SoftPositionEmbed, prefers_channels_last
@@ -86,99 +85,33 @@ def num_doublings(init_size: int, out_size: int, who: str = 'decoder') -> int:
                          f"(sizes reachable: {[init_size * 2 ** i for i in range(5)]}...); change the decoder init size or the image size")
     return n
 
-# %% ../nbs/04_decoders.ipynb #fastbc01
-def tap_validity(out_size: int, in_size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1,
-                 transposed: bool = False) -> torch.Tensor:
-    "`(out_size, kernel)` 0/1 matrix: does kernel tap u read a real input cell (not padding) at output position i?"
-    i, u = torch.arange(out_size)[:, None], torch.arange(kernel)[None, :]
-    if transposed:                       # out[i] += in[m]·w[u] for i = m·stride − padding + u·dilation
-        num = i + padding - u * dilation
-        m = torch.div(num, stride, rounding_mode='floor')
-        ok = (num % stride == 0) & (m >= 0) & (m < in_size)
-    else:                                # out[i] += in[i·stride − padding + u·dilation]·w[u]
-        m = i * stride - padding + u * dilation
-        ok = (m >= 0) & (m < in_size)
-    return ok.float()
-
-def _conv_out_size(layer, axis: int, size: int) -> int:
-    k, s, p, d = layer.kernel_size[axis], layer.stride[axis], layer.padding[axis], layer.dilation[axis]
-    if isinstance(layer, nn.ConvTranspose2d): return (size - 1) * s - 2 * p + d * (k - 1) + layer.output_padding[axis] + 1
-    return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
-def fast_broadcast_supported(layer) -> bool:
-    "Whether `broadcast_conv` can evaluate `layer`: a plain Conv2d/ConvTranspose2d (groups 1, zero padding given as numbers)."
-    return (type(layer) in (nn.Conv2d, nn.ConvTranspose2d, SameConvTranspose2d) and layer.groups == 1 and layer.padding_mode == 'zeros'
-            and isinstance(layer.padding, tuple))
-
-def broadcast_plan(layer, in_size: tuple[int, int]) -> tuple[torch.Tensor, ...]:
-    """For `layer` applied to an `in_size` map: `(row_taps (nr, kh), row_onehot (H, nr), col_taps (nc, kw), col_onehot (W, nc))`,
-    the distinct tap-validity patterns of the output rows/columns and which pattern each row/column has."""
-    if not fast_broadcast_supported(layer): raise ValueError(f'broadcast_plan: {layer} is not a plain Conv2d/ConvTranspose2d with numeric zero padding and groups=1')
-    plan = []
-    for axis in (0, 1):
-        valid = tap_validity(_conv_out_size(layer, axis, in_size[axis]), in_size[axis], layer.kernel_size[axis], layer.stride[axis],
-                             layer.padding[axis], layer.dilation[axis], transposed=isinstance(layer, nn.ConvTranspose2d))
-        taps, which = torch.unique(valid, dim=0, return_inverse=True)        # (n, k), (L,)
-        plan += [taps, nn.functional.one_hot(which, len(taps)).float()]      # (n, k), (L, n)
-    return tuple(plan)
-
-def broadcast_conv(slots, pos, layer, plan, channels_last: bool = False) -> torch.Tensor:
-    """`layer(broadcast(slots) + pos)` without building the broadcast: slots `(N, D)`, pos `(D, h, w)` → `(N, C, H, W)`,
-    a new tensor in NCHW or (`channels_last`) channels-last memory layout. `plan` = `broadcast_plan(layer, (h, w))`."""
-    row_taps, row_onehot, col_taps, col_onehot = (t.to(slots.dtype) for t in plan)
-    if isinstance(layer, nn.ConvTranspose2d): pattern = 'au,bv,dcuv->dabc'   # weight (D, C, kh, kw)
-    else: pattern = 'au,bv,cduv->dabc'                                       # weight (C, D, kh, kw)
-    W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))    # (D, nr, nc, C): tap sums per class
-    D = W_class.shape[0]
-    per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])         # (N, nr, nc, C)
-    if channels_last:
-        rows = torch.einsum('nabc,ia->nibc', per_class, row_onehot)                     # (N, H, nc, C), small
-        spread = torch.matmul(col_onehot, rows).permute(0, 3, 1, 2)                     # (N, C, H, W), stored (N, H, W, C)
-    else:
-        rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                     # (N, C, H, nc), small
-        N, C, H, nc = rows.shape
-        spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)         # (N, C, H, W), stored so
-    return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (a new tensor: ReLU may act in place)
-
 # %% ../nbs/04_decoders.ipynb #d50651ab
 class SpatialBroadcastDecoder(nn.Module):
-    """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels, composite.
-    `fast=True` evaluates the first linear layer with `broadcast_conv` (same result and parameters, much less work);
-    `channels_last` picks the memory layout the layers run in (speed only)."""
+    """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels,
+    composite. `channels_last` picks the memory layout the layers run in (speed only); `shortcut` (None here) can hold an
+    exact, cheaper evaluation of the first layer (`slotnb.shortcut`, chapter 04b)."""
     def __init__(self, dim: int, broadcast_resolution: tuple[int, int], convs: nn.Module, resolution: tuple[int, int],
-                 mlp: nn.Module | None = None, out_channels: int = 3, fast: bool = True, channels_last: bool | None = None):
+                 mlp: nn.Module | None = None, out_channels: int = 3, channels_last: bool | None = None):
         super().__init__()
-        self.dim, self.out_channels, self.fast = dim, out_channels, fast
+        self.dim, self.out_channels = dim, out_channels
         self.channels_last = prefers_channels_last() if channels_last is None else channels_last
         self.broadcast_resolution, self.resolution = tuple(broadcast_resolution), tuple(resolution)
         self.pos_embed = SoftPositionEmbed(dim, self.broadcast_resolution)
         self.mlp = nn.Identity() if mlp is None else mlp
         self.convs = convs
-        first = self._first_and_rest()
-        if first is not None:   # constant index tensors, not parameters: not in the state dict
-            for name, t in zip(('row_taps', 'row_onehot', 'col_taps', 'col_onehot'), broadcast_plan(first[0], self.broadcast_resolution)):
-                self.register_buffer(f'_plan_{name}', t, persistent=False)
+        self.shortcut = None
 
-    def _first_and_rest(self):
-        "(first linear layer on the broadcast grid, the modules after it), or None when the shortcut does not apply."
-        if isinstance(self.mlp, nn.Identity): seq = list(self.convs) if isinstance(self.convs, nn.Sequential) else None
-        elif isinstance(self.mlp, nn.Sequential) and isinstance(self.convs, nn.Sequential): seq = list(self.mlp) + list(self.convs)
-        else: seq = None
-        if not seq or not fast_broadcast_supported(seq[0]) or seq[0].in_channels != self.dim: return None
-        return seq[0], seq[1:]
+    def layers(self) -> list[nn.Module]:
+        "The modules after the broadcast, in order: the per-pixel MLP's, then the convolutions'."
+        return ([] if isinstance(self.mlp, nn.Identity) else list(self.mlp)) + list(self.convs)
 
     def forward(self, slots) -> DecoderOutput:  # slots (B, K, D)
         B, K, D = _check_slots(slots, self.dim, type(self).__name__)
-        first = self._first_and_rest() if self.fast else None
-        if first is not None:
-            layer, rest = first
-            plan = (self._plan_row_taps, self._plan_row_onehot, self._plan_col_taps, self._plan_col_onehot)
-            h = broadcast_conv(slots.reshape(B * K, D), self.pos_embed.embedding(), layer, plan, self.channels_last)   # (B·K, C', h', w')
-            for m in rest: h = m(h)
-        else:
+        if self.shortcut is None:
             grid = self.pos_embed(spatial_broadcast(slots, self.broadcast_resolution))   # (B·K, D, h, w)
             fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-            h = self.convs(self.mlp(grid.contiguous(memory_format=fmt)))
+            h = self.convs(self.mlp(grid.contiguous(memory_format=fmt)))                 # (B·K, C+1, H, W)
+        else: h = self.shortcut(slots.reshape(B * K, D), self)
         out = h.unflatten(0, (B, K))                                                    # (B, K, C+1, H, W)
         values, alpha_logits = out[:, :, :-1], out[:, :, -1]                            # (B, K, C, H, W), (B, K, H, W)
         recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)             # (B, C, H, W), (B, K, H, W)
@@ -186,35 +119,35 @@ class SpatialBroadcastDecoder(nn.Module):
 
 class MDSpritesDecoder(SpatialBroadcastDecoder):
     "'fixed': broadcast at full resolution, three 5×5 stride-1 transposed convs + ReLU, 3×3 → 3+1 channels."
-    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3, fast: bool = True,
+    def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3,
                  channels_last: bool | None = None):   # None: `prefers_channels_last()` (chapter 01)
         super().__init__(dim, resolution, conv_stack(dim, hidden, out_channels + 1, n_double=0, n_same=3), resolution,
-                         out_channels=out_channels, fast=fast, channels_last=channels_last)
+                         out_channels=out_channels, channels_last=channels_last)
 
 class AdaptiveDecoder(SpatialBroadcastDecoder):
     "'adaptive' (CLEVR-style): broadcast at init_size², log2(out/init) 5×5 stride-2 doublers, one 5×5, 3×3 → 3+1."
-    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3, fast: bool = True,
+    def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3,
                  channels_last: bool = True):
         n = num_doublings(init_size, out_size, 'AdaptiveDecoder')
         super().__init__(dim, (init_size, init_size), conv_stack(dim, hidden, out_channels + 1, n_double=n, n_same=1),
-                         (out_size, out_size), out_channels=out_channels, fast=fast, channels_last=channels_last)
+                         (out_size, out_size), out_channels=out_channels, channels_last=channels_last)
 
 class COCOAdaptiveDecoder(SpatialBroadcastDecoder):
     "'coco-adaptive': broadcast at S², per-pixel MLP D→Dd→Dd→Dd, L−2 doublers, one 5×5, 3×3 → 3+1; side S·2^(L−2)."
-    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3, fast: bool = True,
+    def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3,
                  channels_last: bool = True):
         if num_conv_layers < 2: raise ValueError(f"COCOAdaptiveDecoder needs num_conv_layers >= 2 (the last two keep the size), got {num_conv_layers}")
         side = init_size * 2 ** (num_conv_layers - 2)
         super().__init__(dim, (init_size, init_size), conv_stack(hid_dim, hid_dim, out_channels + 1, num_conv_layers - 2, 1),
-                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast, channels_last=channels_last)
+                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, channels_last=channels_last)
 
 class COCOFixedDecoder(SpatialBroadcastDecoder):
     "'coco-fixed': broadcast at full resolution, per-pixel MLP D→Dd→Dd→Dd, L−1 5×5 stride-1 layers, 3×3 → 3+1."
     def __init__(self, dim: int, resolution: tuple[int, int] = (128, 128), hid_dim: int = 32, num_conv_layers: int = 6,
-                 out_channels: int = 3, fast: bool = True, channels_last: bool | None = None):
+                 out_channels: int = 3, channels_last: bool | None = None):
         if num_conv_layers < 1: raise ValueError(f"COCOFixedDecoder needs num_conv_layers >= 1, got {num_conv_layers}")
         super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1), resolution,
-                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, fast=fast, channels_last=channels_last)
+                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, channels_last=channels_last)
 
 # %% ../nbs/04_decoders.ipynb #54b6f597
 class MLPFeatureDecoder(nn.Module):

@@ -18,6 +18,7 @@ from torch import nn, Tensor
 from .encoders import CNNEncoder, SetMLP, TokenProjection, cnn_token_grid
 from .slot_attention import SlotAttention
 from .config import SlotConfig
+from .shortcut import with_shortcut
 from .regularizers import CovLoss, CosineLoss
 from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder, \
     RelativePixelDecoder
@@ -61,26 +62,26 @@ def build_encoder(cfg: SlotConfig) -> nn.Module:
     return nn.Sequential(TokenProjection(cfg.vit_dim, D), SetMLP(D))
 
 def build_decoder(cfg: SlotConfig) -> nn.Module:
-    "The decoder named by the config; the original's defaults: `fixed` for multi-dSprites, `adaptive` for CLEVR."
+    "The decoder named by the config (the original's defaults: `fixed` for multi-dSprites, `adaptive` for CLEVR), with the exact broadcast shortcut (chapter 04b) where it applies."
     D, R = cfg.hid_dim, cfg.resolution
     if cfg.mode == 'dinosaur_emb':
         return MLPFeatureDecoder(D, feat_dim=cfg.vit_dim, num_tokens=cfg.num_tokens, hid_dim=cfg.decoder_hid_dim,
                                  num_layers=cfg.decoder_mlp_num_layers)
     kind = cfg.decoder_type or ('adaptive' if cfg.dataset == 'clevr' else 'fixed')
     C = cfg.decoder_channels or D
-    if kind == 'fixed': return MDSpritesDecoder(D, resolution=(R, R), hidden=C)
+    if kind == 'fixed': return with_shortcut(MDSpritesDecoder(D, resolution=(R, R), hidden=C))
     if kind == 'relative':
         grid = cnn_token_grid((R, R), cfg.encoder_kernel, tuple(cfg.encoder_strides))   # the encoder's token grid
         return RelativePixelDecoder(D, token_grid=grid, resolution=(R, R), hidden=cfg.decoder_hid_dim,
                                     num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color)
-    if kind == 'adaptive': return AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R)
+    if kind == 'adaptive': return with_shortcut(AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R))
     if kind == 'coco-adaptive':
         dec = COCOAdaptiveDecoder(D, init_size=cfg.decoder_init_size, hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers)
         out = cfg.decoder_init_size * 2 ** (cfg.decoder_num_conv_layers - 2)
         if out != R: raise ValueError(f'coco-adaptive decoder outputs {out}px (--decoder_init_size {cfg.decoder_init_size}, '
                                       f'--decoder_num_conv_layers {cfg.decoder_num_conv_layers}) but the target is {R}px')
-        return dec
-    return COCOFixedDecoder(D, resolution=(R, R), hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers)
+        return with_shortcut(dec)
+    return with_shortcut(COCOFixedDecoder(D, resolution=(R, R), hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers))
 
 def build_model(cfg: SlotConfig) -> SlotModel:
     "The model for `cfg` (validated). Parameters are initialised from the global torch RNG: seed it first."
