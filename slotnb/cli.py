@@ -71,7 +71,7 @@ def _generate(argv=None):
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
     from slotnb.sprites import generate_colored_mdsprites
-    from slotnb.data import save_sample_grid
+    from slotnb.pictures import save_sample_grid
     out = generate_colored_mdsprites(a.out, a.num, seed=a.seed, sprites_npz=a.sprites_npz, progress=not a.no_progress)
     print(f'wrote {out}')
     if a.picture: print(f'picture: {save_sample_grid(out, a.picture)}')
@@ -264,7 +264,7 @@ def _demo(argv=None):
     cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
                        synthetic_train=a.train_images, seed=a.seed, resume=a.resume,
                        **({'num_train_steps': a.steps} if a.steps else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
-    from slotnb.data import save_sample_grid
+    from slotnb.pictures import save_sample_grid
     from slotnb.training import build_dataset, train
     from slotnb.evaluation import evaluate_checkpoint, score_line
     build_dataset(cfg, 'train'); build_dataset(cfg, 'test')

@@ -13,7 +13,7 @@ from pathlib import Path
 __all__ = ['SPLITS', 'EMPTY_POLICIES', 'PROTOCOLS', 'AnnotationError', 'coco_paths', 'decode_segmentation', 'COCOInstances',
            'write_toy_coco', 'Protocol', 'get_protocol', 'short_side_size', 'center_crop_offset', 'resize_image',
            'image_tensor', 'resize_masks', 'remove_overlaps', 'open_source', 'COCOSegmentation', 'panoptic_ids',
-           'COCOPanoptic', 'mask_iou', 'paint_masks']
+           'COCOPanoptic', 'mask_iou']
 
 # %% ../nbs/09_coco.ipynb #97410bba
 import numpy as np
@@ -417,13 +417,3 @@ def mask_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     inter = a @ b.T
     union = a.sum(1, keepdim=True) + b.sum(1) - inter
     return torch.where(union > 0, inter / union.clamp_min(1), torch.zeros_like(inter))
-
-# %% ../nbs/09_coco.ipynb #b93fa9d0
-def paint_masks(masks: torch.Tensor, ignore: torch.Tensor | None = None, seed: int = 0) -> np.ndarray:
-    "(M, S, S) instance masks → (S, S, 3) float RGB picture, one random colour per instance; ignored pixels grey."
-    rng = np.random.default_rng(seed)
-    colors = np.concatenate([np.zeros((1, 3)), rng.uniform(0.2, 1, (masks.shape[0], 3))])
-    labels = (masks.long() * torch.arange(1, masks.shape[0] + 1)[:, None, None]).sum(0).clamp(max=masks.shape[0]).numpy()
-    pic = colors[labels]
-    if ignore is not None: pic[ignore.numpy()] = 0.5
-    return pic

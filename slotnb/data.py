@@ -9,12 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from matplotlib.figure import Figure
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from .convert import _npy_header
 
 # %% auto #0
-__all__ = ['shared_data_dir', 'MultiDSprites', 'fg_masks', 'segmentation_colors', 'sample_grid', 'save_sample_grid']
+__all__ = ['shared_data_dir', 'MultiDSprites', 'fg_masks']
 
 # %% ../nbs/00c_data.ipynb #1bbfb320
 def shared_data_dir(required: bool = False) -> Path | None:
@@ -81,60 +79,3 @@ class MultiDSprites(Dataset):
 def fg_masks(masks):
     "Drop the background entity (index 0 of the entity axis): `(..., E, H, W) -> (..., E-1, H, W)`."
     return masks[..., 1:, :, :]
-
-# %% ../nbs/00c_data.ipynb #pic-01
-def _as_hwc_float(images) -> np.ndarray:
-    "(N,H,W,3) uint8 / (N,3,H,W) float in [0,1] or [-1,1] (numpy or torch) -> (N,H,W,3) float in [0,1]."
-    a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    if a.ndim != 4: raise ValueError(f'images must be (N, H, W, 3) or (N, 3, H, W), got shape {a.shape}')
-    if a.shape[-1] not in (1, 3) and a.shape[1] in (1, 3): a = a.transpose(0, 2, 3, 1)
-    if a.dtype == np.uint8: a = a / 255.0
-    elif a.min() < 0: a = (a + 1) / 2
-    a = np.clip(a.astype(np.float32), 0, 1)
-    return np.repeat(a, 3, -1) if a.shape[-1] == 1 else a
-
-def segmentation_colors(num_entities: int) -> np.ndarray:
-    "(E, 3) RGB colours in [0, 1] for entity labels; entity 0 (background) dark gray."
-    import matplotlib
-    cmap = matplotlib.colormaps['tab10' if num_entities <= 11 else 'tab20']
-    cols = [cmap(i % cmap.N)[:3] for i in range(max(num_entities - 1, 0))]
-    return np.array([(0.15, 0.15, 0.15), *cols], np.float32)
-
-def sample_grid(images, masks=None, n: int = 16, ncols: int = 8, title: str | None = None) -> Figure:
-    "Figure with the first `n` images (and their entity segmentations, from masks (N,E,H,W), below each)."
-    imgs = _as_hwc_float(images[:n])
-    n = len(imgs)
-    if n == 0: raise ValueError('sample_grid: no images to show')
-    seg = None
-    if masks is not None:
-        m = masks[:n].detach().cpu().numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks[:n])
-        if m.ndim != 4 or len(m) != n or m.shape[2:] != imgs.shape[1:3]:
-            raise ValueError(f'masks must be (N, E, H, W) matching images {imgs.shape}, got {m.shape}')
-        seg = segmentation_colors(m.shape[1])[m.argmax(1)]                       # (n, H, W, 3)
-    ncols = min(ncols, n); nrows = -(-n // ncols)
-    rows_per = 1 if seg is None else 2
-    fig = Figure(figsize=(1.2 * ncols, 1.2 * nrows * rows_per + (0.3 if title else 0)), dpi=100)
-    FigureCanvasAgg(fig)
-    axes = np.atleast_2d(fig.subplots(nrows * rows_per, ncols, squeeze=False))
-    for ax in axes.ravel(): ax.set_axis_off()
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        axes[r * rows_per, c].imshow(imgs[i], interpolation='nearest')
-        if seg is not None: axes[r * rows_per + 1, c].imshow(seg[i], interpolation='nearest')
-    if title: fig.suptitle(title, fontsize=9)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 if not title else 0.93, wspace=0.05, hspace=0.05)
-    return fig
-
-def save_sample_grid(split_dir, png_path, n: int = 16, ncols: int = 8) -> Path:
-    "Save a grid of the first `n` images of a split folder and their segmentations to `png_path`."
-    split_dir, png_path = Path(split_dir), Path(png_path)
-    if not split_dir.is_dir(): raise FileNotFoundError(f'split directory not found: {split_dir}')
-    images = np.load(split_dir / 'images.npy', mmap_mode='r') if (split_dir / 'images.npy').is_file() else None
-    if images is None: raise FileNotFoundError(f'{split_dir / "images.npy"} not found')
-    masks = np.load(split_dir / 'masks.npy', mmap_mode='r') if (split_dir / 'masks.npy').is_file() else None
-    n = min(n, len(images))
-    fig = sample_grid(np.asarray(images[:n]), None if masks is None else np.asarray(masks[:n]), n, ncols,
-                      title=f'{split_dir.name}: {n} of {len(images)} images' + ('' if masks is None else ' (below: masks)'))
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, dpi=100)
-    return png_path

@@ -9,18 +9,17 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate', 'load_model',
-           'evaluate_checkpoint', 'score_line', 'label_colors', 'overlay', 'common_size', 'segmentation_picture']
+           'evaluate_checkpoint', 'score_line']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
 import torch
 from torch import nn, Tensor
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
-from .metrics import (fg_ari, mean_best_overlap, upsample_masks, _grid_of, contingency, ari_from_contingency,
-                            ari_original_rule, ARI_POLICIES)
+from .metrics import fg_ari, mean_best_overlap, contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES
+from .pictures import segmentation_picture
 from .config import SlotConfig
 from .models import build_model
 from .training import load_checkpoint, build_dataset
@@ -151,48 +150,3 @@ def score_line(r: dict) -> str:
     if 'one_slot_fg_ari' in r: line += f" | every pixel in one slot: {100 * r['one_slot_fg_ari']:.1f}"
     if 'kmeans_fg_ari' in r: line += f" | k-means on colours: {100 * r['kmeans_fg_ari']:.1f}"
     return line + f" | mBO {100 * r['mbo']:.1f}"
-
-# %% ../nbs/08_evaluation.ipynb #0b776d91
-def label_colors(n: int) -> np.ndarray:
-    "n distinct RGB colours (tab20, cycled)."
-    import matplotlib
-    cmap = matplotlib.colormaps['tab20']
-    return np.array([cmap(i % 20)[:3] for i in range(n)])
-
-def overlay(image: np.ndarray, labels: np.ndarray, colors: np.ndarray, alpha: float = 0.6, ignore: np.ndarray | None = None) -> np.ndarray:
-    "Blend `colors[labels]` over an (H, W, 3) image; pixels where `ignore` is True keep the image."
-    col = colors[labels]
-    outim = (1 - alpha) * image + alpha * col
-    if ignore is not None: outim[ignore] = image[ignore]
-    return outim.clip(0, 1)
-
-def common_size(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
-    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') or (B, K, N) to the largest side, for pictures:
-    images and ground truth by pixel repetition (nearest), predicted masks bilinearly (as the metrics score them)."""
-    pred_hw = _grid_of(pred_masks, 'pred_masks')                     # (B, K, N) token masks: their square grid
-    sides = [images.shape[-1], pred_hw[0] if pred_hw else 0] + ([gt_masks.shape[-1]] if gt_masks is not None else [])
-    S = max(sides)
-    near = lambda t: t if t.shape[-1] == S else F.interpolate(t.float(), size=(S, S), mode='nearest')
-    return near(images), (near(gt_masks) if gt_masks is not None else None), upsample_masks(pred_masks.float(), S)
-
-def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor, n: int = 8, rescaled: bool = False):
-    "Figure with rows of (input, predicted segmentation, ground truth). gt_masks (B, E, H, W) with background at 0; sizes may differ (`common_size`)."
-    import matplotlib.pyplot as plt
-    images, gt_masks, pred_masks = common_size(images, gt_masks, pred_masks)
-    n = min(n, images.shape[0]); K = pred_masks.shape[1]
-    cols = 4 if gt_masks is not None else 3
-    fig, axes = plt.subplots(n, cols, figsize=(2 * cols, 2 * n), squeeze=False)
-    colors = label_colors(max(K, gt_masks.shape[1] if gt_masks is not None else 0))
-    for i in range(n):
-        img = ((images[i] + 1) / 2 if rescaled else images[i]).clamp(0, 1).permute(1, 2, 0).numpy()
-        pred = pred_masks[i].argmax(0).numpy()
-        panels = [img, colors[pred], overlay(img, pred, colors)]
-        if gt_masks is not None:
-            g = gt_masks[i].numpy()
-            flat = colors[g.argmax(0)]; flat[g.sum(0) == 0] = 1.0
-            panels.append(flat)
-        for j, (ax, p) in enumerate(zip(axes[i], panels)):
-            ax.imshow(p); ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title(['input', 'slots (argmax)', 'slots over input', 'ground truth'][j], fontsize=9)
-    fig.tight_layout()
-    return fig

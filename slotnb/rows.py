@@ -4,21 +4,20 @@
 
 # %% ../nbs/96_rows.ipynb #a96r0003
 from __future__ import annotations
-import csv, dataclasses, datetime, os, platform, time
+import dataclasses, datetime, os, platform, time
 from pathlib import Path
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'NOT_LOSSES', 'provenance', 'train_row',
-           'default_vit_input', 'coco_feature_stores', 'describe_config', 'read_scalars', 'loss_figure', 'mask_figure']
+__all__ = ['RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'provenance', 'train_row', 'default_vit_input',
+           'coco_feature_stores', 'describe_config', 'mask_figure']
 
 # %% ../nbs/96_rows.ipynb #a96r0004
 import slotnb
 from .config import SlotConfig
 from .training import train, load_checkpoint, run_paths
-from .evaluation import segmentation_picture
+from .pictures import segmentation_picture
 from .metrics import upsample_masks
 from .coco import write_toy_coco
 from .features import embed_split, resolve_store, FeatureStore, check_pipeline, pipeline_name
@@ -167,34 +166,6 @@ def describe_config(cfg: SlotConfig) -> str:
     return f'K={cfg.num_slots}, D={cfg.hid_dim}; {arch}; {reg}{clip}'
 
 # %% ../nbs/96_rows.ipynb #08a19530
-def read_scalars(run_dir) -> dict:
-    "The columns of a run's `scalars.csv` as float arrays (empty entries NaN); {} when there is none."
-    p = Path(run_dir) / 'scalars.csv'
-    if not p.exists(): return {}
-    with open(p) as f: rows = list(csv.DictReader(f))
-    if not rows: return {}
-    return {k: np.array([float(r[k]) if r.get(k) not in (None, '') else np.nan for r in rows]) for k in rows[0]}
-
-NOT_LOSSES = {'step', 'lr', 'loss', 'img_per_s', 'slot_mu_mean', 'slot_log_sigma_mean', 'grad_norm'}
-
-def loss_figure(run_dir, title: str = ''):
-    "Figure: training losses (mean over each log window, reconstruction, regulariser terms) and learning rate against step."
-    import matplotlib.pyplot as plt
-    s = read_scalars(run_dir)
-    fig, (ax, ax_lr) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={'width_ratios': [3, 1]})
-    if not s:
-        ax.text(0.5, 0.5, f'no scalars.csv in {run_dir}', ha='center', va='center'); return fig
-    for k in [k for k in s if k not in NOT_LOSSES]:
-        ax.plot(s['step'], s[k], label='loss (mean over the log window)' if k == 'loss_mean' else k,
-                marker='.' if len(s['step']) < 20 else None)
-    vals = np.concatenate([s[k] for k in s if k not in NOT_LOSSES])
-    if np.all(vals[np.isfinite(vals)] > 0): ax.set_yscale('log')
-    ax.set_xlabel('step'); ax.set_title(title or 'training losses', fontsize=9); ax.legend(fontsize=7)
-    ax_lr.plot(s['step'], s['lr']); ax_lr.set_xlabel('step'); ax_lr.set_title('learning rate', fontsize=9)
-    ax_lr.ticklabel_format(axis='y', style='sci', scilimits=(0, 0), useOffset=False)   # 1e-3, not 1e-8 + 9.999e-4
-    fig.tight_layout()
-    return fig
-
 @torch.no_grad()
 def mask_figure(model, cfg: SlotConfig, dataset, seed: int = 0, n: int = 6, device='cpu'):
     "Input, predicted segmentation (argmax of the slot masks) and ground truth for the first `n` items of `dataset`."

@@ -9,11 +9,12 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
-           'edge_weights', 'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'slot_picture',
-           'ScalarLog', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
+           'edge_weights', 'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'ScalarLog',
+           'read_scalars', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
            'rank0_first', 'train']
 
 # %% ../nbs/07_training.ipynb #9d600491
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
@@ -25,6 +26,7 @@ from .sprites import generate_colored_mdsprites
 from .data import MultiDSprites
 from .config import SlotConfig
 from .models import build_model, build_regularizer
+from .pictures import slot_picture
 
 # %% ../nbs/07_training.ipynb #836a48fb
 def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5, decay_steps: int = 100000) -> float:
@@ -152,23 +154,6 @@ def load_checkpoint(path: Path, map_location='cpu') -> dict:
     return ck
 
 # %% ../nbs/07_training.ipynb #8a05076f
-def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: int | None = None):
-    "Figure: rows = images; columns = input, reconstruction, then each slot's recon·mask + (1−mask) on white; `step` in the title."
-    import matplotlib.pyplot as plt
-    n = min(n, images.shape[0]); K = out.masks.shape[1]
-    show = lambda t: ((t + 1) / 2 if rescaled else t).clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    fig, axes = plt.subplots(n, K + 2, figsize=(1.3 * (K + 2), 1.3 * n), squeeze=False)
-    for i in range(n):
-        row = [show(images[i]), show(out.recon[i].float())]
-        m = out.masks[i].float().unsqueeze(1)                         # (K, 1, H, W)
-        row += [show(out.slot_recons[i, k].float() * m[k] + (1 - m[k])) for k in range(K)]
-        for j, (ax, im) in enumerate(zip(axes[i], row)):
-            ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title(['input', 'recon'][j] if j < 2 else f'slot {j - 2}', fontsize=8)
-    if step is not None: fig.suptitle(f'training step {step:,}', fontsize=9)
-    fig.tight_layout()
-    return fig
-
 class ScalarLog:
     "Append-only CSV of scalars (+ TensorBoard when available); survives resumes (rows past the resume step are dropped)."
     def __init__(self, run_dir: Path, start_step: int = 0, tensorboard: bool = True):
@@ -214,6 +199,15 @@ class ScalarLog:
 
     def close(self):
         if self.tb is not None: self.tb.close()
+
+def read_scalars(run_dir) -> dict:
+    "The columns of a run's `scalars.csv` as float arrays (empty entries NaN); {} when there is none."
+    p = Path(run_dir) / 'scalars.csv'
+    if not p.exists(): return {}
+    with open(p) as f: rows = list(csv.DictReader(f))
+    if not rows: return {}
+    return {k: np.array([float(r[k]) if r.get(k) not in (None, '') else np.nan for r in rows]) for k in rows[0]}
+
 
 # %% ../nbs/07_training.ipynb #ff2ba570
 class NonFiniteLoss(FloatingPointError):
