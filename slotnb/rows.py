@@ -10,19 +10,19 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RESUMABLE', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'provenance', 'train_row', 'default_vit_input',
-           'coco_feature_stores', 'describe_config', 'mask_figure']
+__all__ = ['VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'provenance', 'train_row', 'default_vit_input', 'coco_feature_stores',
+           'describe_config', 'mask_figure']
 
 # %% ../nbs/96_rows.ipynb #a96r0004
 import slotnb
 from .config import SlotConfig
-from .training import train, load_checkpoint, run_paths
+from .training import train, load_checkpoint, run_paths, resume_conflicts
 from .pictures import segmentation_picture
 from .metrics import upsample_masks
 from .coco import write_toy_coco
 from .features import embed_split, resolve_store, FeatureStore, check_pipeline, pipeline_name
 from .data import shared_data_dir
-from .experiments import check_preset, git_commit, _plain
+from .experiments import check_preset, git_commit
 
 # %% ../nbs/96_rows.ipynb #a96r0007
 def provenance() -> dict:
@@ -33,10 +33,6 @@ def provenance() -> dict:
             'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
 
 # %% ../nbs/96_rows.ipynb #c2429801
-# fields that may differ between a checkpoint and the config continuing it
-RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path', 'store_freq',
-             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
-
 def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
     "Train `cfg`, continuing its checkpoint when it exists; `train`'s dict plus 'resumed_from' (step) and 'train_s'."
     _, ckpt = run_paths(cfg)
@@ -44,7 +40,7 @@ def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
     if ckpt.exists():
         ck = load_checkpoint(ckpt)
         start, saved = ck['step'], ck['config']
-        diff = {k: (saved.get(k), v) for k, v in _plain(cfg.to_dict()).items() if k not in RESUMABLE and _plain(saved.get(k)) != v}
+        diff = resume_conflicts(saved, cfg)                        # the rule `train --resume` applies (chapter 07)
         if diff: raise ValueError(f'{ckpt} was trained with other settings {diff} (saved, requested): use another work_dir or delete it')
         if start > cfg.num_train_steps:
             raise ValueError(f'{ckpt} is at step {start}, past the requested {cfg.num_train_steps} steps: use another work_dir or delete it')

@@ -8,10 +8,10 @@ import contextlib, csv, dataclasses, os, signal, threading, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
+__all__ = ['RESUMABLE', 'learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
            'edge_weights', 'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'ScalarLog',
            'read_scalars', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
-           'rank0_first', 'train']
+           'rank0_first', 'resume_conflicts', 'train']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import numpy as np
@@ -280,14 +280,24 @@ def _start_process(cfg: SlotConfig) -> tuple[int, int, torch.device]:
         dist.init_process_group('nccl' if cfg.device.startswith('cuda') else 'gloo')
     return rank, world, torch.device(f'cuda:{local_rank}' if cfg.device == 'cuda' and world > 1 else cfg.device)
 
+# what a resumed run may change: how long and where it runs, how often it writes; everything else makes another run
+RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path', 'store_freq',
+             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
+
+def resume_conflicts(saved: dict, cfg: SlotConfig) -> dict:
+    "{field: (saved, requested)} for every field outside `RESUMABLE` where a checkpoint's config and `cfg` differ."
+    old = SlotConfig.from_dict(saved)
+    return {f.name: (getattr(old, f.name), getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
+            if f.name not in RESUMABLE and getattr(old, f.name) != getattr(cfg, f.name)}
+
 def _checkpoint_to_resume(cfg: SlotConfig, ckpt_path: Path) -> dict | None:
-    "The checkpoint `cfg` continues (None for a new run); refuses one it cannot continue."
+    "The checkpoint `cfg` continues (None for a new run); refuses one made with other settings (`resume_conflicts`)."
     if not ckpt_path.exists(): return None
     if not cfg.resume: raise FileExistsError(f'{ckpt_path} exists: pass --resume to continue it, or choose another --model_dir')
     ck = load_checkpoint(ckpt_path)
-    saved = SlotConfig.from_dict(ck['config'])
-    for f in ('mode', 'num_slots', 'hid_dim', 'resolution'):
-        if getattr(saved, f) != getattr(cfg, f): raise ValueError(f'{ckpt_path} was trained with {f}={getattr(saved, f)}, not {getattr(cfg, f)}')
+    conflicts = resume_conflicts(ck['config'], cfg)
+    if conflicts: raise ValueError(f'{ckpt_path} was trained with other settings {conflicts} (saved, requested): '
+                                   'continue it with its own settings, or choose another --model_dir')
     return ck
 
 @dataclasses.dataclass
