@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_evaluation.ipynb #c155ebe1
 from __future__ import annotations
-import json, os
+import json
 from pathlib import Path
 
 # %% auto #0
@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from .metrics import fg_ari, mean_best_overlap, contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES
 from .pictures import segmentation_picture
 from .config import SlotConfig
+from .files import write_text_atomic
 from .models import build_model
 from .training import load_checkpoint, build_dataset
 
@@ -138,8 +139,7 @@ def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int =
         import matplotlib.pyplot as plt; plt.close(fig)
         res['pictures'] = str(pictures)
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(str(out) + '.tmp'); tmp.write_text(json.dumps(res, indent=2)); os.replace(tmp, out)
+        write_text_atomic(out, json.dumps(res, indent=2))
     return res
 
 def score_line(r: dict) -> str:

@@ -20,6 +20,7 @@ __all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key',
 # %% ../nbs/95_experiments.ipynb #60f31a3e
 import slotnb
 from .cli import run_main
+from .files import write_text_atomic
 
 # %% ../nbs/95_experiments.ipynb #e918dd7b
 PRESET_NAMES = ('smoke', 'cpu', 'paper')
@@ -129,11 +130,7 @@ def _plain(o):
 
 def write_json(path, obj) -> Path:
     "Write `obj` as strict JSON atomically (temp file + rename), creating the folder."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    tmp.write_text(json.dumps(_plain(obj), indent=2, allow_nan=False))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(_plain(obj), indent=2, allow_nan=False))
 
 # %% ../nbs/95_experiments.ipynb #28a8002e
 class ExperimentFailed(RuntimeError):
@@ -321,8 +318,7 @@ def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str
             f"{_x100(r.get('fg_ari'), r.get('fg_ari_std'), len(r['eval_seeds']))}, {time.time() - t0:.0f}s")
     md = assemble_table(key, out, command=command)
     path = Path(out) / f'{key}.md'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}'); tmp.write_text(md); os.replace(tmp, path)
+    write_text_atomic(path, md)
     return {'results': results, 'failed': failed, 'markdown': md, 'path': path}
 
 def tables_parser() -> argparse.ArgumentParser:

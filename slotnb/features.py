@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .coco import COCOSegmentation, get_protocol, open_source
 from .metrics import as_grid
 from .config import SlotConfig
+from .files import write_text_atomic
 from .models import build_model
 from .training import load_checkpoint
 from .encoders import ViTFeatureExtractor
@@ -34,9 +35,7 @@ INDEX, PROGRESS, FEATURES = 'index.json', 'progress.json', 'features.npy'
 
 def _write_json(path: Path, obj) -> None:
     "Write JSON atomically (temp file + rename)."
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj))
 
 def read_progress(path) -> dict:
     "The progress record of a store folder ({'rows_done': 0, 'complete': False} if none)."
@@ -315,8 +314,7 @@ def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: i
                         ari_policy=ari_policy)
     res.update(checkpoint=str(path), split=split, step=ck['step'], store=str(ds.store.path))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(f'{out}.tmp'); tmp.write_text(json.dumps(res, indent=2)); os.replace(tmp, out)
+        write_text_atomic(out, json.dumps(res, indent=2))
     return res
 
 # %% ../nbs/10_features.ipynb #0b569ad8

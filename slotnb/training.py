@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from .sprites import generate_colored_mdsprites
 from .data import MultiDSprites
 from .config import SlotConfig
+from .files import atomic_path
 from .models import build_model, build_regularizer
 from .pictures import slot_picture
 
@@ -136,11 +137,8 @@ def slot_generator(cfg: SlotConfig, step: int, device, rank: int = 0) -> torch.G
 # %% ../nbs/07_training.ipynb #b4741cd8
 def save_checkpoint(path: Path, **state) -> Path:
     "Atomically write `state` to `path` (temp file + rename)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-    return path
+    with atomic_path(path) as tmp: torch.save(state, tmp)
+    return Path(path)
 
 def load_checkpoint(path: Path, map_location='cpu') -> dict:
     "Read a slotnb checkpoint; a clear error for missing or foreign files."
@@ -174,10 +172,8 @@ class ScalarLog:
 
     def _rewrite(self):
         if not self.keys: return
-        tmp = self.path.with_suffix('.tmp')
-        with open(tmp, 'w', newline='') as f:
+        with atomic_path(self.path) as tmp, open(tmp, 'w', newline='') as f:
             w = csv.DictWriter(f, self.keys); w.writeheader(); w.writerows(self.rows)
-        os.replace(tmp, self.path)
 
     def log(self, step: int, scalars: dict):
         row = {'step': step, **{k: float(v) for k, v in scalars.items()}}
