@@ -6,7 +6,7 @@ Usage (from the repository root, with the venv active):
     python bench/cpu_budget.py --minutes 1          # a smoke run
     python bench/cpu_budget.py --minutes 30 --threads 2 --run_dir runs/cpu_budget --seed 0
 
-The model is `slotnb.models.PRESETS['cpu-broadcast']` (or `--preset`) (applied with `apply_preset`; `base=True`, i.e. no slot regulariser, unless
+The model is `slotnb.config.PRESETS['cpu-broadcast']` (or `--preset`) (applied with `apply_preset`; `base=True`, i.e. no slot regulariser, unless
 `--no-base`), trained by `slotnb.training.train` on
 `dataset='synthetic'`: 10,000 generated training images (seed = --seed) and 320 held-out test images (seed + 10000),
 generated before the clock starts. One `train` call runs with `num_train_steps` so high that the learning-rate schedule

@@ -9,7 +9,7 @@ Usage (from the repository root, with the venv active):
     python bench/train_speed.py --batch_size 16 --steps 5 --threads 2
     python bench/train_speed.py --verify                     # check that slotnb and the reference compute the same loss and gradients
     python bench/train_speed.py --device cuda --dtype bf16   # on a GPU (bf16 autocast)
-    python bench/train_speed.py --preset cpu                 # the cheaper CPU preset of slotnb.models.PRESETS
+    python bench/train_speed.py --preset cpu                 # the cheaper CPU preset of slotnb.config.PRESETS
 
 What is timed: `--warmup` untimed steps, then `--steps` timed steps on one fixed batch of random images (data loading is
 not part of it). Each step is: forward through the model, MSE reconstruction loss (`slotnb.training.compute_losses`),
