@@ -6,9 +6,10 @@ prints one JSON object: the script's own keys, then the same provenance keys in 
 Run the scripts from the repository root (`python bench/<script>.py`): Python puts `bench/` on the path itself.
 """
 from __future__ import annotations
-import json, os, platform, subprocess
+import json, os, platform
 from pathlib import Path
 import torch
+from slotnb import experiments
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,12 +21,8 @@ def loadavg() -> list[float]:
 
 def git_commit() -> dict:
     "{'commit': short HEAD of the checkout, 'dirty': uncommitted changes to tracked files?} (None where unknown)."
-    git = lambda *a: subprocess.run(['git', '-C', str(ROOT), *a], capture_output=True, text=True)
-    try:
-        head = git('rev-parse', '--short=10', 'HEAD')
-        if head.returncode: return {'commit': None, 'dirty': None}
-        return {'commit': head.stdout.strip(), 'dirty': bool(git('status', '--porcelain', '--untracked-files=no').stdout.strip())}
-    except OSError: return {'commit': None, 'dirty': None}
+    g = experiments.git_commit(ROOT)                     # the tables' provenance uses the same
+    return {**g, 'commit': g['commit'] and g['commit'][:10]}
 
 
 def started() -> dict:

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate', 'load_model',
-           'evaluate_checkpoint', 'score_line']
+__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate',
+           'model_from_checkpoint', 'load_model', 'evaluate_checkpoint', 'score_line']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
 import numpy as np
@@ -113,24 +113,28 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
 
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
-def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
-    "(model in eval mode, its config) from a slotnb checkpoint."
-    ck = load_checkpoint(path)
+def model_from_checkpoint(ck: dict, device='cpu') -> tuple[nn.Module, SlotConfig]:
+    "(model in eval mode, its config) from a loaded slotnb checkpoint (`load_checkpoint`)."
     cfg = SlotConfig.from_dict(ck['config'])
     model = build_model(cfg)
     model.load_state_dict(ck['model'])
     return model.to(device).eval(), cfg
 
+def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
+    "(model in eval mode, its config) from a slotnb checkpoint file."
+    return model_from_checkpoint(load_checkpoint(path), device)
+
 def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int = 32, out: str | None = None,
                         pictures: str | None = None, dataset_path: str | None = None, device='cpu', progress=True,
                         kmeans: bool = True, ari_policy: str = 'slotnb') -> dict:
     "Evaluate a checkpoint on `split` of its dataset (or `dataset_path`); optionally write JSON results and a picture."
-    model, cfg = load_model(path, device)
+    ck = load_checkpoint(path)                                          # read once: the model, its config, its step
+    model, cfg = model_from_checkpoint(ck, device)
     if dataset_path is not None: cfg.dataset_path = dataset_path
     ds = build_dataset(cfg, split, progress=progress)
     res = evaluate(model, ds, seeds=seeds, batch_size=batch_size, device=device, progress=progress, kmeans=kmeans,
                    ari_policy=ari_policy)
-    res.update(checkpoint=str(path), split=split, step=load_checkpoint(path)['step'], config=cfg.to_dict())
+    res.update(checkpoint=str(path), split=split, step=ck['step'], config=cfg.to_dict())
     if pictures is not None:
         batch = torch.utils.data.default_collate([ds[i] for i in range(min(8, len(ds)))])
         _, o = predict_masks(model, batch['image'].to(device), generator=torch.Generator(device=device).manual_seed(seeds[0]))

@@ -23,10 +23,9 @@ from .coco import COCOSegmentation, get_protocol, open_source
 from .metrics import as_grid
 from .config import SlotConfig
 from .files import write_text_atomic
-from .models import build_model
 from .training import load_checkpoint
 from .encoders import ViTFeatureExtractor
-from .evaluation import kmeans_onehot, score_over_seeds, reference_fg_ari
+from .evaluation import kmeans_onehot, score_over_seeds, reference_fg_ari, model_from_checkpoint
 
 
 # %% ../nbs/10_features.ipynb #1dedc15b
@@ -306,8 +305,7 @@ def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: i
     if cfg.mode == 'image': raise ValueError(f'{path} is an image model (dataset {cfg.dataset!r}); evaluate it with slotnb.evaluation')
     if dataset_path is not None: cfg.dataset_path = str(dataset_path)
     if embed_path is not None: cfg.embed_path = str(embed_path)
-    model = build_model(cfg)
-    model.load_state_dict(ck['model'])
+    model, _ = model_from_checkpoint(ck, device)
     ds = build_coco_dataset(cfg, split, purpose='eval', image=False)
     ds.check_pipeline(ck.get('feature_pipeline'), f'evaluating {path}')
     res = evaluate_coco(model, ds, cfg, seeds=seeds, batch_size=batch_size, device=device, progress=progress, num_workers=num_workers,

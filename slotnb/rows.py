@@ -125,7 +125,7 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
     st_tr, st_ev = FeatureStore(tr), FeatureStore(ev)
     check_pipeline(st_tr.pipeline, st_ev, f'the COCO rows ({preset}): training store {st_tr.path} vs evaluation store')
     made = st_ev.pipeline
-    if embed_path is not None and (made['normalize'], made['dtype']) != tuple(how.values()):
+    if embed_path is not None and (made['normalize'], made['dtype']) != (how['normalize'], how['dtype']):
         notes.append(f'ViT input: {pipeline_name(made)} (the given stores), not the {vit_input!r} pipeline')
     overlap = len(set(st_tr.image_ids) & set(st_ev.image_ids))
     if overlap and tr != ev: notes.append(f'{overlap} image(s) in both the training and the evaluation set')
