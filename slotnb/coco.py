@@ -28,16 +28,20 @@ class AnnotationError(ValueError):
     "A malformed COCO annotation file; the message names the file and the annotation (or image) id."
 
 def coco_paths(root, split: str = 'val', kind: str = 'instances') -> tuple[Path, Path]:
-    "(annotation JSON, image folder) of a COCO 2017 `split` ('train'/'val') under `root`; `kind` 'instances' or 'panoptic'."
+    ("(annotation JSON, image folder) of a COCO 2017 `split` ('train'/'val') under `root`; "
+     "`kind` 'instances' or 'panoptic'.")
     if split not in SPLITS: raise ValueError(f'COCO split must be one of {SPLITS}, got {split!r}')
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f'COCO root folder not found: {root}')
     ann, images = root / 'annotations' / f'{kind}_{split}2017.json', root / f'{split}2017'
     if not ann.is_file():
-        raise FileNotFoundError(f'COCO annotation file not found: {ann} (expected ROOT/annotations/{kind}_{split}2017.json)')
-    if not images.is_dir(): raise FileNotFoundError(f'COCO image folder not found: {images} (expected ROOT/{split}2017/)')
+        raise FileNotFoundError(f'COCO annotation file not found: {ann} '
+                                f'(expected ROOT/annotations/{kind}_{split}2017.json)')
+    if not images.is_dir():
+        raise FileNotFoundError(f'COCO image folder not found: {images} (expected ROOT/{split}2017/)')
     return ann, images
 
+# %% ../nbs/09_coco.ipynb #1ba8ff5e
 def _read_json(path: Path) -> dict:
     try:
         with open(path) as f: data = json.load(f)
@@ -59,11 +63,15 @@ def _check_segmentation(seg, ann_id, height: int, width: int, path) -> None:
         return
     if isinstance(seg, dict) and 'counts' in seg and 'size' in seg:
         if list(seg['size']) != [height, width]:
-            raise AnnotationError(f"{where}: RLE size {list(seg['size'])} differs from its image's [height, width] = [{height}, {width}]")
-        if not isinstance(seg['counts'], (list, str)): raise AnnotationError(f'{where}: RLE counts must be a list or a string')
+            raise AnnotationError(f"{where}: RLE size {list(seg['size'])} differs from its image's "
+                                  f"[height, width] = [{height}, {width}]")
+        if not isinstance(seg['counts'], (list, str)):
+            raise AnnotationError(f'{where}: RLE counts must be a list or a string')
         return
-    raise AnnotationError(f'{where}: segmentation is neither a polygon list nor an RLE dict (got {type(seg).__name__}: {str(seg)[:60]})')
+    raise AnnotationError(f'{where}: segmentation is neither a polygon list nor an RLE dict '
+                          f'(got {type(seg).__name__}: {str(seg)[:60]})')
 
+# %% ../nbs/09_coco.ipynb #7a84d148
 def decode_segmentation(seg, height: int, width: int) -> np.ndarray:
     "A COCO segmentation (polygons, uncompressed or compressed RLE) → (height, width) uint8 mask."
     if isinstance(seg, list):
@@ -77,6 +85,7 @@ def decode_segmentation(seg, height: int, width: int) -> np.ndarray:
 # %% ../nbs/09_coco.ipynb #08dfd6d8
 EMPTY_POLICIES = ('skip', 'keep')
 
+# %% ../nbs/09_coco.ipynb #0b53f6ea
 class COCOInstances:
     "Instance annotations of one COCO split, read and checked once; masks decoded on demand. `image_ids` are sorted."
     kind = 'instances'
@@ -88,7 +97,8 @@ class COCOInstances:
         self.images = {}
         for im in data['images']:
             if not all(k in im for k in ('id', 'file_name', 'height', 'width')):
-                raise AnnotationError(f"{self.ann_path}: image record {im.get('id', im)} lacks one of id/file_name/height/width")
+                raise AnnotationError(f"{self.ann_path}: image record {im.get('id', im)} "
+                                      "lacks one of id/file_name/height/width")
             self.images[im['id']] = im
         self.categories = {c['id']: c for c in data.get('categories', [])}
         self.anns = defaultdict(list)  # image id -> annotation records
@@ -97,7 +107,9 @@ class COCOInstances:
             if 'image_id' not in a or 'segmentation' not in a:
                 raise AnnotationError(f'{self.ann_path}: annotation {aid} lacks image_id or segmentation')
             im = self.images.get(a['image_id'])
-            if im is None: raise AnnotationError(f"{self.ann_path}: annotation {aid} refers to image id {a['image_id']}, which is not in 'images'")
+            if im is None:
+                raise AnnotationError(f"{self.ann_path}: annotation {aid} refers to image id {a['image_id']}, "
+                                      "which is not in 'images'")
             _check_segmentation(a['segmentation'], aid, im['height'], im['width'], self.ann_path)
             self.anns[a['image_id']].append(a)
         self.n_annotations = len(data['annotations'])
@@ -114,9 +126,11 @@ class COCOInstances:
         return [a for a in self.anns.get(image_id, ()) if not a.get('iscrowd', 0)]
 
     def summary(self) -> dict:
-        "Counts for reports: images in the file / kept, images without a non-crowd instance and what was done with them."
-        return {'annotation_file': str(self.ann_path), 'n_images_in_file': len(self.images), 'n_images': len(self.image_ids),
-                'n_empty': len(self.empty_ids), 'empty_policy': self.empty, 'n_annotations': self.n_annotations, 'n_crowd': self.n_crowd}
+        ("Counts for reports: images in the file / kept, images without a non-crowd instance "
+         "and what was done with them.")
+        return {'annotation_file': str(self.ann_path), 'n_images_in_file': len(self.images),
+                'n_images': len(self.image_ids), 'n_empty': len(self.empty_ids), 'empty_policy': self.empty,
+                'n_annotations': self.n_annotations, 'n_crowd': self.n_crowd}
 
     def image_path(self, image_id: int) -> Path: return self.image_dir / self.images[image_id]['file_name']
 
@@ -126,21 +140,24 @@ class COCOInstances:
         if not path.is_file(): raise FileNotFoundError(f'image {image_id} not found: {path}')
         img = Image.open(path).convert('RGB')
         if img.size != (info['width'], info['height']):
-            raise AnnotationError(f"{path}: image is {img.size[0]}×{img.size[1]} but {self.ann_path} says {info['width']}×{info['height']} (image id {image_id})")
+            raise AnnotationError(f"{path}: image is {img.size[0]}×{img.size[1]} but {self.ann_path} says "
+                                  f"{info['width']}×{info['height']} (image id {image_id})")
         return img
 
     def decode(self, ann: dict) -> np.ndarray:
         "One annotation's (H, W) uint8 mask."
         im = self.images[ann['image_id']]
         try: return decode_segmentation(ann['segmentation'], im['height'], im['width'])
-        except Exception as e: raise AnnotationError(f"{self.ann_path}: annotation {ann.get('id', '?')} could not be decoded: {e}") from e
+        except Exception as e:
+            raise AnnotationError(f"{self.ann_path}: annotation {ann.get('id', '?')} could not be decoded: {e}") from e
 
     def instance_masks(self, image_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "(masks (G, H, W) uint8 of the non-crowd instances, their areas (G,), crowd region (H, W) bool) at full size."
         im = self.images[image_id]
         H, W = im['height'], im['width']
         inst = self.instances(image_id)
-        masks = torch.from_numpy(np.stack([self.decode(a) for a in inst])) if inst else torch.zeros(0, H, W, dtype=torch.uint8)
+        masks = (torch.from_numpy(np.stack([self.decode(a) for a in inst])) if inst
+                 else torch.zeros(0, H, W, dtype=torch.uint8))
         areas = torch.tensor([float(a.get('area', 0)) for a in inst], dtype=torch.float64)
         crowd = np.zeros((H, W), bool)
         for a in self.anns.get(image_id, ()):
@@ -149,17 +166,24 @@ class COCOInstances:
 
 # %% ../nbs/09_coco.ipynb #f838b2c6
 def _rect(h, w, y0, y1, x0, x1) -> np.ndarray:
-    m = np.zeros((h, w), np.uint8); m[y0:y1, x0:x1] = 1; return m
+    m = np.zeros((h, w), np.uint8)
+    m[y0:y1, x0:x1] = 1
+    return m
 
+# %% ../nbs/09_coco.ipynb #261c2256
 def write_toy_coco(root, split: str = 'val', seed: int = 0) -> Path:
     "Write a tiny COCO-format split (4 images, 6 annotations) into `root`; returns `root`. Image ids 1..4."
-    root = Path(root); rng = np.random.default_rng(seed)
-    (root / 'annotations').mkdir(parents=True, exist_ok=True); (root / f'{split}2017').mkdir(parents=True, exist_ok=True)
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    (root / 'annotations').mkdir(parents=True, exist_ok=True)
+    (root / f'{split}2017').mkdir(parents=True, exist_ok=True)
     specs = [(1, 'a.jpg', 40, 60), (2, 'b.png', 48, 32), (3, 'c.jpg', 30, 30), (4, 'd.png', 36, 50)]
     images = []
     for iid, name, h, w in specs:
         arr = (rng.random((h, w, 3)) * 60 + 20).astype(np.uint8)
-        if iid == 1: arr[5:25, 5:35] = (220, 40, 40); arr[15:35, 25:55] = (40, 200, 40)
+        if iid == 1:
+            arr[5:25, 5:35] = (220, 40, 40)
+            arr[15:35, 25:55] = (40, 200, 40)
         if iid == 2: arr[10:40, 4:28] = (40, 40, 220)
         Image.fromarray(arr).save(root / f'{split}2017' / name, quality=95)
         images.append({'id': iid, 'file_name': name, 'height': h, 'width': w})
@@ -168,22 +192,32 @@ def write_toy_coco(root, split: str = 'val', seed: int = 0) -> Path:
         flat, counts, cur, run = m.flatten(order='F'), [], 0, 0
         for v in flat:
             if v == cur: run += 1
-            else: counts.append(run); cur, run = v, 1
-        counts.append(run); return {'size': list(m.shape), 'counts': [int(c) for c in counts]}
+            else:
+                counts.append(run)
+                cur, run = v, 1
+        counts.append(run)
+        return {'size': list(m.shape), 'counts': [int(c) for c in counts]}
     anns = [
         # image 1 (40×60): a polygon rectangle and an overlapping RLE rectangle, plus a crowd region
-        {'id': 11, 'image_id': 1, 'category_id': 1, 'iscrowd': 0, 'segmentation': [[5, 5, 35, 5, 35, 25, 5, 25]], 'area': 600.0},
-        {'id': 12, 'image_id': 1, 'category_id': 2, 'iscrowd': 0, 'segmentation': enc(_rect(40, 60, 15, 35, 25, 55)), 'area': 600.0},
-        {'id': 13, 'image_id': 1, 'category_id': 1, 'iscrowd': 1, 'segmentation': uncompressed(_rect(40, 60, 30, 40, 0, 10)), 'area': 100.0},
+        {'id': 11, 'image_id': 1, 'category_id': 1, 'iscrowd': 0,
+         'segmentation': [[5, 5, 35, 5, 35, 25, 5, 25]], 'area': 600.0},
+        {'id': 12, 'image_id': 1, 'category_id': 2, 'iscrowd': 0,
+         'segmentation': enc(_rect(40, 60, 15, 35, 25, 55)), 'area': 600.0},
+        {'id': 13, 'image_id': 1, 'category_id': 1, 'iscrowd': 1,
+         'segmentation': uncompressed(_rect(40, 60, 30, 40, 0, 10)), 'area': 100.0},
         # image 2 (48×32): a polygon triangle (two rings, one degenerate) and an uncompressed-RLE rectangle
-        {'id': 21, 'image_id': 2, 'category_id': 3, 'iscrowd': 0, 'segmentation': [[2, 2, 20, 2, 2, 9], [1, 1, 2, 2]], 'area': 81.0},
-        {'id': 22, 'image_id': 2, 'category_id': 2, 'iscrowd': 0, 'segmentation': uncompressed(_rect(48, 32, 10, 40, 4, 28)), 'area': 720.0},
+        {'id': 21, 'image_id': 2, 'category_id': 3, 'iscrowd': 0,
+         'segmentation': [[2, 2, 20, 2, 2, 9], [1, 1, 2, 2]], 'area': 81.0},
+        {'id': 22, 'image_id': 2, 'category_id': 2, 'iscrowd': 0,
+         'segmentation': uncompressed(_rect(48, 32, 10, 40, 4, 28)), 'area': 720.0},
         # image 3: nothing; image 4: only a crowd region
-        {'id': 41, 'image_id': 4, 'category_id': 1, 'iscrowd': 1, 'segmentation': enc(_rect(36, 50, 0, 10, 0, 10)), 'area': 100.0},
+        {'id': 41, 'image_id': 4, 'category_id': 1, 'iscrowd': 1,
+         'segmentation': enc(_rect(36, 50, 0, 10, 0, 10)), 'area': 100.0},
     ]
     for a in anns: a['bbox'] = [0, 0, 1, 1]
     cats = [{'id': i, 'name': n, 'supercategory': 'x'} for i, n in [(1, 'person'), (2, 'box'), (3, 'kite')]]
-    (root / 'annotations' / f'instances_{split}2017.json').write_text(json.dumps({'images': images, 'annotations': anns, 'categories': cats}))
+    (root / 'annotations' / f'instances_{split}2017.json').write_text(
+        json.dumps({'images': images, 'annotations': anns, 'categories': cats}))
     return root
 
 # %% ../nbs/09_coco.ipynb #6a553f18
@@ -203,6 +237,7 @@ class Protocol:
         "Side of the ground-truth (and upsampled predicted) masks for model resolution `resolution`."
         return self.gt_size or resolution
 
+# %% ../nbs/09_coco.ipynb #429f01bd
 PROTOCOLS = {
     'original': Protocol('original', 'squash', 'bilinear', None, 'bilinear', 'nearest', zero_overlaps=True),
     'dinosaur': Protocol('dinosaur', 'crop', 'bicubic', 320, 'nearest', 'bilinear', zero_overlaps=False),
@@ -224,6 +259,7 @@ def center_crop_offset(height: int, width: int, size: int) -> tuple[int, int]:
     "(top, left) of a `size`×`size` centre crop (torchvision `CenterCrop` rule)."
     return int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
 
+# %% ../nbs/09_coco.ipynb #782ac7f5
 _PIL = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC, 'nearest': Image.NEAREST}
 
 def resize_image(img: Image.Image, size: int, protocol: str | Protocol) -> Image.Image:
@@ -240,6 +276,7 @@ def image_tensor(img: Image.Image) -> torch.Tensor:
     "(3, H, W) uint8 tensor of an RGB PIL image."
     return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
 
+# %% ../nbs/09_coco.ipynb #0b351ea0
 def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
     "Source index of each output position for nearest resizing (PyTorch's `mode='nearest'` rule, float32 scale)."
     scale = np.float32(n_in) / np.float32(n_out)
@@ -253,6 +290,7 @@ def _bilinear_index(n_in: int, n_out: int):
     w1 = (src - i0).astype(np.float32)
     return i0, np.minimum(i0 + 1, n_in - 1), np.float32(1) - w1, w1
 
+# %% ../nbs/09_coco.ipynb #2a7823ae
 def resize_masks(masks, size: int, protocol: str | Protocol) -> torch.Tensor:
     "(G, H, W) 0/1 masks (tensor or array) → (G, size, size) uint8 under `protocol`'s ground-truth geometry."
     # same values as F.interpolate (nearest, or bilinear then > 0.5) + the crop, but only the sources of the output
@@ -275,6 +313,7 @@ def resize_masks(masks, size: int, protocol: str | Protocol) -> torch.Tensor:
         out = (a0[:, None] * mix(upper) + a1[:, None] * mix(lower)) > 0.5
     return torch.from_numpy(np.ascontiguousarray(out, dtype=np.uint8))
 
+# %% ../nbs/09_coco.ipynb #c14e890b
 def remove_overlaps(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Zero the pixels covered by more than one of the (G, H, W) masks; returns (masks, overlap (H, W) bool)."
     m = masks.numpy()
@@ -288,6 +327,7 @@ def open_source(root, split: str = 'val', annotations: str = 'instances', empty:
     if annotations == 'panoptic': return COCOPanoptic(root, split, empty=empty, **kw)
     raise ValueError(f"annotations must be 'instances' or 'panoptic', got {annotations!r}")
 
+# %% ../nbs/09_coco.ipynb #60596e49
 class COCOSegmentation(torch.utils.data.Dataset):
     "COCO images + protocol-resized instance masks as collatable dicts (see the table above)."
     def __init__(self, source, split: str = 'val', protocol: str | Protocol = 'original', resolution: int = 128,
@@ -323,7 +363,8 @@ class COCOSegmentation(torch.utils.data.Dataset):
         masks = resize_masks(masks, S, self.protocol)
         zeroed, overlap = remove_overlaps(masks)
         if self.protocol.zero_overlaps: masks = zeroed
-        ignore = overlap | resize_masks(crowd[None].view(torch.uint8), S, self.protocol)[0].bool() if crowd.any() else overlap
+        ignore = (overlap | resize_masks(crowd[None].view(torch.uint8), S, self.protocol)[0].bool() if crowd.any()
+                  else overlap)
         if len(masks) > M:
             keep = torch.sort(torch.argsort(areas, descending=True, stable=True)[:M]).values
             masks = masks[keep]
@@ -336,7 +377,8 @@ class COCOSegmentation(torch.utils.data.Dataset):
         d = {'image_id': int(image_id), 'index': index}
         if self.with_image or self.with_vit:
             img = self.source.load_image(image_id)
-            if self.with_image: d['image'] = image_tensor(resize_image(img, self.resolution, self.protocol)).float() / 255
+            if self.with_image:
+                d['image'] = image_tensor(resize_image(img, self.resolution, self.protocol)).float() / 255
             if self.with_vit: d['vit_input'] = image_tensor(resize_image(img, self.protocol.vit_size, self.protocol))
         if self.with_masks: d['masks'], d['ignore'], d['num_instances'] = self.gt(image_id)
         return d
@@ -349,12 +391,15 @@ def panoptic_ids(png: np.ndarray) -> np.ndarray:
     png = png.astype(np.int64)
     return png[..., 0] + 256 * png[..., 1] + 65536 * png[..., 2]
 
+# %% ../nbs/09_coco.ipynb #6ccb3d69
 class COCOPanoptic:
     "COCO panoptic ground truth of one split as an instance source (`instance_masks`, `load_image`, `image_ids`)."
     kind = 'panoptic'
-    def __init__(self, root, split: str = 'val', empty: str = 'skip', level: str = 'instance', things_only: bool = True):
+    def __init__(self, root, split: str = 'val', empty: str = 'skip', level: str = 'instance',
+                 things_only: bool = True):
         if empty not in EMPTY_POLICIES: raise ValueError(f'empty must be one of {EMPTY_POLICIES}, got {empty!r}')
-        if level not in ('instance', 'class'): raise ValueError(f"level must be 'instance' or 'class', got {level!r}")
+        if level not in ('instance', 'class'):
+            raise ValueError(f"level must be 'instance' or 'class', got {level!r}")
         self.root, self.split, self.empty, self.level, self.things_only = Path(root), split, empty, level, things_only
         self.ann_path, self.image_dir = coco_paths(root, split, 'panoptic')
         self.png_dir = self.ann_path.with_suffix('')
@@ -365,10 +410,13 @@ class COCOPanoptic:
         self.images, self.anns = {}, {}
         for a in data['annotations']:
             iid = a.get('image_id')
-            if iid not in info: raise AnnotationError(f'{self.ann_path}: panoptic annotation {a.get("file_name")} refers to image id {iid}, which is not in \'images\'')
+            if iid not in info:
+                raise AnnotationError(f'{self.ann_path}: panoptic annotation {a.get("file_name")} '
+                                      f'refers to image id {iid}, which is not in \'images\'')
             for s in a.get('segments_info', []):
                 if s.get('category_id') not in self.categories:
-                    raise AnnotationError(f"{self.ann_path}: segment {s.get('id')} of image {iid} has unknown category {s.get('category_id')}")
+                    raise AnnotationError(f"{self.ann_path}: segment {s.get('id')} of image {iid} "
+                                          f"has unknown category {s.get('category_id')}")
             self.images[iid], self.anns[iid] = info[iid], a
         self.n_annotations = sum(len(a['segments_info']) for a in self.anns.values())
         self.n_crowd = sum(s.get('iscrowd', 0) for a in self.anns.values() for s in a['segments_info'])

@@ -57,8 +57,9 @@ def iter_tfrecords(path, verify: bool = True) -> Iterator[tuple[int, int, bytes]
     with _open_records(path) as f:
         def read(n, what):
             try: return f.read(n)
-            except (EOFError, OSError, zlib.error) as e:      # gzip.BadGzipFile is an OSError
-                raise RecordError(path, index, offset, f'damaged gzip stream while reading the {what}{note}: {e}') from None
+            except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+                raise RecordError(path, index, offset,
+                                  f'damaged gzip stream while reading the {what}{note}: {e}') from None
         while True:
             header = read(12, 'length header')
             if not header: return                                  # clean end of file
@@ -76,7 +77,8 @@ def iter_tfrecords(path, verify: bool = True) -> Iterator[tuple[int, int, bytes]
             if verify and masked_crc32c(payload) != struct.unpack('<I', footer)[0]:
                 raise RecordError(path, index, offset, f'data CRC mismatch (corrupt payload of {length} bytes){note}')
             yield index, offset, payload
-            index += 1; offset += 16 + length
+            index += 1
+            offset += 16 + length
 
 # %% ../nbs/00_convert.ipynb #count-01
 def count_tfrecords(path, verify: bool = True) -> int:
@@ -103,6 +105,7 @@ class TFRecordWriter:
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
+# %% ../nbs/00_convert.ipynb #0ccd55a0
 def write_tfrecords(path, records: Iterable[bytes], compression: str | None = None) -> Path:
     "Write all `records` to `path`; returns the path."
     with TFRecordWriter(path, compression) as w:
@@ -115,7 +118,9 @@ def _example_file_descriptor() -> descriptor_pb2.FileDescriptorProto:
     F = descriptor_pb2.FieldDescriptorProto
     fdp = descriptor_pb2.FileDescriptorProto(name='slotnb/tf_example.proto', package='tensorflow', syntax='proto3')
     def message(name, parent=None):
-        m = (parent.nested_type if parent else fdp.message_type).add(); m.name = name; return m
+        m = (parent.nested_type if parent else fdp.message_type).add()
+        m.name = name
+        return m
     def field(m, name, number, type_, repeated=False, type_name=None, oneof=None, packed=None):
         f = m.field.add(name=name, number=number, type=type_,
                         label=F.LABEL_REPEATED if repeated else F.LABEL_OPTIONAL)
@@ -125,16 +130,21 @@ def _example_file_descriptor() -> descriptor_pb2.FileDescriptorProto:
     field(message('BytesList'), 'value', 1, F.TYPE_BYTES, repeated=True)
     field(message('FloatList'), 'value', 1, F.TYPE_FLOAT, repeated=True, packed=True)
     field(message('Int64List'), 'value', 1, F.TYPE_INT64, repeated=True, packed=True)
-    feat = message('Feature'); feat.oneof_decl.add(name='kind')
-    for number, (name, type_) in enumerate([('bytes_list', 'BytesList'), ('float_list', 'FloatList'), ('int64_list', 'Int64List')], 1):
+    feat = message('Feature')
+    feat.oneof_decl.add(name='kind')
+    for number, (name, type_) in enumerate([('bytes_list', 'BytesList'), ('float_list', 'FloatList'),
+                                            ('int64_list', 'Int64List')], 1):
         field(feat, name, number, F.TYPE_MESSAGE, type_name=f'.tensorflow.{type_}', oneof=0)
     feats = message('Features')
-    entry = message('FeatureEntry', feats); entry.options.map_entry = True
-    field(entry, 'key', 1, F.TYPE_STRING); field(entry, 'value', 2, F.TYPE_MESSAGE, type_name='.tensorflow.Feature')
+    entry = message('FeatureEntry', feats)
+    entry.options.map_entry = True
+    field(entry, 'key', 1, F.TYPE_STRING)
+    field(entry, 'value', 2, F.TYPE_MESSAGE, type_name='.tensorflow.Feature')
     field(feats, 'feature', 1, F.TYPE_MESSAGE, repeated=True, type_name='.tensorflow.Features.FeatureEntry')
     field(message('Example'), 'features', 1, F.TYPE_MESSAGE, type_name='.tensorflow.Features')
     return fdp
 
+# %% ../nbs/00_convert.ipynb #871c2f0c
 _EXAMPLE_CLASSES = {}
 def example_classes() -> dict:
     "Message classes `{'Example', 'Features', 'Feature', 'BytesList', 'FloatList', 'Int64List'}` (built once)."
@@ -158,6 +168,7 @@ def parse_example(payload: bytes) -> dict:
         else: out[name] = np.zeros(0, np.float32)                  # a feature with an empty oneof
     return out
 
+# %% ../nbs/00_convert.ipynb #28b4b10f
 def make_example(features: dict) -> bytes:
     "`{name: bytes | list[bytes] | float array | int array}` -> serialized `tf.train.Example`."
     ex = example_classes()['Example']()
@@ -181,7 +192,8 @@ LATENT_KEYS = ('x', 'y', 'shape', 'color', 'visibility', 'orientation', 'scale')
 def variant_info(variant: str) -> tuple[int, int]:
     "`(num_entities E, channels C)` of a multi-dSprites variant."
     if variant not in MULTI_DSPRITES_VARIANTS:
-        raise ValueError(f'unknown multi-dSprites variant {variant!r}; expected one of {sorted(MULTI_DSPRITES_VARIANTS)}')
+        raise ValueError(f'unknown multi-dSprites variant {variant!r}; '
+                         f'expected one of {sorted(MULTI_DSPRITES_VARIANTS)}')
     return MULTI_DSPRITES_VARIANTS[variant], 1 if variant == 'binarized' else 3
 
 # %% ../nbs/00_convert.ipynb #schema-02
@@ -203,8 +215,10 @@ def _float_feature(ex: dict, name: str, size: int) -> np.ndarray:
     if v.size != size: raise ValueError(f'feature {name!r} has {v.size} values, expected {size}')
     return v
 
+# %% ../nbs/00_convert.ipynb #7274a14c
 def decode_multi_dsprites(payload: bytes, variant: str = 'colored_on_colored') -> dict:
-    "Serialized multi-dSprites example -> `{'image' (64,64,C) uint8, 'mask' (E,64,64) uint8, x, y, shape, visibility, orientation, scale (E,) float32, 'color' (E,C)}`."
+    ("Serialized multi-dSprites example -> `{'image' (64,64,C) uint8, 'mask' (E,64,64) uint8, "
+     "x, y, shape, visibility, orientation, scale (E,) float32, 'color' (E,C)}`.")
     E, C = variant_info(variant)
     ex = parse_example(payload)
     H = W = IMAGE_SIZE
@@ -215,10 +229,12 @@ def decode_multi_dsprites(payload: bytes, variant: str = 'colored_on_colored') -
         out[k] = _float_feature(ex, k, n).reshape((E, C) if k == 'color' else (E,))
     return out
 
+# %% ../nbs/00_convert.ipynb #0379a11f
 def encode_multi_dsprites(sample: dict, raw_bytes: bool = False) -> bytes:
     "Inverse of `decode_multi_dsprites` (official 1-byte-per-value layout unless `raw_bytes`)."
-    image = np.ascontiguousarray(sample['image'], np.uint8)                       # (64, 64, C)
-    mask_hwe = np.ascontiguousarray(np.asarray(sample['mask'], np.uint8).transpose(1, 2, 0))  # (E,H,W) -> (H,W,E)
+    image = np.ascontiguousarray(sample['image'], np.uint8)  # (64, 64, C)
+    # (E,H,W) -> (H,W,E)
+    mask_hwe = np.ascontiguousarray(np.asarray(sample['mask'], np.uint8).transpose(1, 2, 0))
     enc = (lambda a: [a.tobytes()]) if raw_bytes else (lambda a: [_ONE_BYTE[v] for v in a.ravel().tolist()])
     feats = {'image': enc(image), 'mask': enc(mask_hwe)}
     for k in LATENT_KEYS: feats[k] = np.asarray(sample[k], np.float32)
@@ -240,7 +256,8 @@ def read_multi_dsprites(path, variant: str = 'colored_on_colored', start_idx: in
         if index < start_idx: continue
         try: yield index, decode_multi_dsprites(payload, variant)
         except (DecodeError, KeyError, TypeError, ValueError) as e:
-            raise RecordError(path, index, offset, f'not a {variant} multi-dSprites example: {e}{_variant_hint(payload, variant)}') from None
+            raise RecordError(path, index, offset, f'not a {variant} multi-dSprites example: '
+                              f'{e}{_variant_hint(payload, variant)}') from None
 
 # %% ../nbs/00_convert.ipynb #layout-01
 SPLIT_FORMAT = 'slotnb-multi-dsprites-v1'
@@ -252,6 +269,7 @@ def split_arrays(n: int, num_entities: int, channels: int = 3, size: int = IMAGE
     for k in LATENT_KEYS: arrays[k] = ((n, E, channels) if k == 'color' else (n, E), np.float32)
     return arrays
 
+# %% ../nbs/00_convert.ipynb #bd93ef7a
 class _SplitWriter:
     "Context manager: preallocated .npy memmaps in a temp folder, renamed atomically to `out` on success."
     def __init__(self, out, arrays: dict, meta: dict, overwrite: bool = False):
@@ -259,14 +277,17 @@ class _SplitWriter:
         if self.out.exists():
             if not self.out.is_dir(): raise FileExistsError(f'{self.out} exists and is not a directory')
             if any(self.out.iterdir()) and not overwrite:
-                raise FileExistsError(f'{self.out} exists and is not empty; choose another directory or pass overwrite=True')
+                raise FileExistsError(f'{self.out} exists and is not empty; '
+                                      'choose another directory or pass overwrite=True')
     def __enter__(self):
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f'.{self.out.name}.partial-', dir=self.out.parent))
         try:
             self.arr = {k: np.lib.format.open_memmap(self.tmp / f'{k}.npy', 'w+', dtype, shape)
                         for k, (shape, dtype) in self.arrays.items()}
-        except BaseException: shutil.rmtree(self.tmp, ignore_errors=True); raise
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         return self.arr
     def __exit__(self, exc_type, exc, tb):
         try:
@@ -280,7 +301,8 @@ class _SplitWriter:
             if self.out.exists():
                 if any(self.out.iterdir()):
                     if not self.overwrite: raise FileExistsError(f'{self.out} appeared while writing and is not empty')
-                    old = self.out.with_name(f'.{self.out.name}.old-{os.getpid()}'); os.rename(self.out, old)
+                    old = self.out.with_name(f'.{self.out.name}.old-{os.getpid()}')
+                    os.rename(self.out, old)
                 else: self.out.rmdir()
             os.rename(self.tmp, self.out)
             if old is not None: shutil.rmtree(old, ignore_errors=True)
@@ -326,18 +348,22 @@ def convert_tfrecords(infile, outdir, variant: str = 'colored_on_colored', start
         if num <= 0: raise RecordError(infile, None, None, f'no records at or after start index {start_idx}')
     if num <= 0: raise ValueError(f'num must be > 0, got {num}')
     meta = {'variant': variant, 'num_entities': E, 'channels': C, 'num_images': num, 'image_size': IMAGE_SIZE,
-            'source': str(infile.resolve()), 'start_idx': start_idx, 'mask_values': [0, 255], 'created_by': 'convert_tfrecords'}
+            'source': str(infile.resolve()), 'start_idx': start_idx, 'mask_values': [0, 255],
+            'created_by': 'convert_tfrecords'}
     with _SplitWriter(outdir, split_arrays(num, E, C), meta, overwrite) as arr, \
          tqdm(total=num, disable=not progress, desc=f'convert {infile.name}', unit='rec') as bar:
         done = 0
         records = read_multi_dsprites(infile, variant, start_idx)
         for index, s in records:
             j = index - start_idx
-            arr['images'][j] = s['image']                     # (64,64,C) broadcasts to (64,64,3) for grayscale
+            arr['images'][j] = s['image']  # (64,64,C) broadcasts to (64,64,3) for grayscale
             arr['masks'][j] = s['mask']
             for k in LATENT_KEYS: arr[k][j] = s[k]
-            done += 1; bar.update()
-            if done == num: records.close(); break
+            done += 1
+            bar.update()
+            if done == num:
+                records.close()
+                break
         if done < num:
             raise RecordError(infile, None, None, f'only {done} records from start index {start_idx} (the file has '
                               f'{start_idx + done} records), but num={num} were requested; nothing was written')

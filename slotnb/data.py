@@ -23,7 +23,9 @@ def shared_data_dir(required: bool = False) -> Path | None:
     cands += [p / 'shared' / 'data' for p in [here, *here.parents]]
     for c in cands:
         if c.is_dir(): return c
-    if required: raise FileNotFoundError('shared test data not found: set SLOTNB_SHARED_DATA or put shared/data beside the repository')
+    if required:
+        raise FileNotFoundError('shared test data not found: set SLOTNB_SHARED_DATA or put shared/data beside the '
+                                'repository')
     return None
 
 # %% ../nbs/00c_data.ipynb #ds-01
@@ -34,6 +36,7 @@ def _npy_file_header(path: Path) -> tuple[tuple, np.dtype]:
     except ValueError as e: raise ValueError(f'{path} is not a valid .npy file: {e}') from None
     return shape, dtype
 
+# %% ../nbs/00c_data.ipynb #6c5b7737
 class MultiDSprites(Dataset):
     "Multi-dSprites split folder -> `{'image' (3,s,s) float32, 'masks' (E,H,W), 'index' int}`; s = `image_size` or H."
     def __init__(self, path, split: str | None = None, rescale: bool = False, mask_dtype: torch.dtype = torch.float32,
@@ -47,7 +50,8 @@ class MultiDSprites(Dataset):
         mshape, mdtype = _npy_file_header(self.root / 'masks.npy')
         if len(ishape) != 4 or ishape[3] != 3 or idtype != np.uint8:
             raise ValueError(f'{self.root / "images.npy"}: shape {ishape} dtype {idtype}, expected (N, H, W, 3) uint8')
-        if len(mshape) != 4 or mshape[0] != ishape[0] or mshape[2:] != ishape[1:3] or mdtype not in (np.uint8, np.bool_):
+        if (len(mshape) != 4 or mshape[0] != ishape[0] or mshape[2:] != ishape[1:3]
+                or mdtype not in (np.uint8, np.bool_)):
             raise ValueError(f'{self.root / "masks.npy"}: shape {mshape} dtype {mdtype}, expected '
                              f'({ishape[0]}, E, {ishape[1]}, {ishape[2]}) uint8 or bool')
         self.num_images, self.num_entities, self.resolution = ishape[0], mshape[1], tuple(ishape[1:3])
@@ -69,13 +73,14 @@ class MultiDSprites(Dataset):
         if not 0 <= i < self.num_images:
             raise IndexError(f'index {index} out of range for {self.num_images} images in {self.root}')
         images, masks = self._open()
-        image = torch.from_numpy(np.array(images[i])).permute(2, 0, 1).float().div_(255)   # (3, H, W)
-        if self.image_size != image.shape[1]:                                             # mean of f×f blocks → (3, H/f, W/f)
+        image = torch.from_numpy(np.array(images[i])).permute(2, 0, 1).float().div_(255)  # (3, H, W)
+        if self.image_size != image.shape[1]:  # mean of f×f blocks → (3, H/f, W/f)
             f, (H, W) = image.shape[1] // self.image_size, image.shape[1:]
             image = image.view(3, H // f, f, W // f, f).mean((2, 4))
         if self.rescale: image = image.mul_(2).sub_(1)
         return {'image': image, 'masks': torch.from_numpy(np.array(masks[i]) > 0).to(self.mask_dtype), 'index': i}
 
+# %% ../nbs/00c_data.ipynb #5e4f7af8
 def fg_masks(masks):
     "Drop the background entity (index 0 of the entity axis): `(..., E, H, W) -> (..., E-1, H, W)`."
     return masks[..., 1:, :, :]

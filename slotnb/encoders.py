@@ -40,7 +40,8 @@ class SoftPositionEmbed(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         "`x (B, dim, H, W)` → `x + embedding`, same shape."
         if x.shape[1:] != (self.dim, *self.resolution):
-            raise ValueError(f'SoftPositionEmbed expects (B, {self.dim}, {self.resolution[0]}, {self.resolution[1]}), got {tuple(x.shape)}')
+            raise ValueError(f'SoftPositionEmbed expects (B, {self.dim}, {self.resolution[0]}, {self.resolution[1]}), '
+                             f'got {tuple(x.shape)}')
         return x + self.embedding()
 
 # %% ../nbs/01_encoders.ipynb #71f30785
@@ -55,21 +56,26 @@ def cnn_token_grid(resolution: tuple[int, int], kernel_size: int = 5,
     for s in strides: h, w = conv_out_size(h, kernel_size, s), conv_out_size(w, kernel_size, s)
     return h, w
 
+# %% ../nbs/01_encoders.ipynb #cf761b1e
 def prefers_channels_last() -> bool:
     """The memory layout for the 5×5 stride-1 convolutions of the paper's encoder and `fixed` decoder on this CPU (speed
     only: the values are the same). oneDNN with AVX-512: channels-last (the training step 1.25× faster); with AVX2:
     NCHW (2–10 % faster). Measured with `bench/ab_steps.py` (bench/RESULTS.md)."""
     return torch.backends.cpu.get_cpu_capability() not in ('DEFAULT', 'AVX2')
 
+# %% ../nbs/01_encoders.ipynb #10c9a496
 class CNNEncoder(nn.Module):
     """Slot Attention image encoder: 4 × (conv k×k, padding k//2 → ReLU), then soft position embedding, then flatten.
-    `forward(img (B, in_channels, H, W)) -> tokens (B, N, hid_dim)`, N = h·w at `out_resolution` (= H·W for strides 1)."""
+    `forward(img (B, in_channels, H, W)) -> tokens (B, N, hid_dim)`, N = h·w at `out_resolution`
+    (= H·W for strides 1)."""
     def __init__(self, hid_dim: int = 64, resolution: tuple[int, int] = (64, 64), in_channels: int = 3,
                  kernel_size: int = 5, strides: tuple[int, ...] = (1, 1, 1, 1),
-                 rgb_skip: bool = False,    # add a 1×1 map of the input's colour (block means at the token grid)
-                 channels_last: bool | None = None):   # memory layout of the convolutions (None: `prefers_channels_last()`)
+                 rgb_skip: bool = False,  # add a 1×1 map of the input's colour (block means at the token grid)
+                 # memory layout of the convolutions (None: `prefers_channels_last()`)
+                 channels_last: bool | None = None):
         super().__init__()
-        if len(strides) != 4: raise ValueError(f'CNNEncoder has 4 conv layers: strides needs 4 entries, got {tuple(strides)}')
+        if len(strides) != 4:
+            raise ValueError(f'CNNEncoder has 4 conv layers: strides needs 4 entries, got {tuple(strides)}')
         self.hid_dim, self.in_channels, self.resolution = hid_dim, in_channels, tuple(resolution)
         self.channels_last = prefers_channels_last() if channels_last is None else channels_last
         chans, layers = [in_channels] + [hid_dim] * 4, []
@@ -78,17 +84,20 @@ class CNNEncoder(nn.Module):
         self.convs = nn.Sequential(*layers)
         self.out_resolution = cnn_token_grid(self.resolution, kernel_size, strides)
         self.pos = SoftPositionEmbed(hid_dim, self.out_resolution)
-        self.rgb = nn.Conv2d(in_channels, hid_dim, 1) if rgb_skip else None   # drawn last: the other weights keep their seeds
+        # drawn last: the other weights keep their seeds
+        self.rgb = nn.Conv2d(in_channels, hid_dim, 1) if rgb_skip else None
 
     @property
     def num_tokens(self) -> int: return self.out_resolution[0] * self.out_resolution[1]
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         if img.ndim != 4 or img.shape[1:] != (self.in_channels, *self.resolution):
-            raise ValueError(f'CNNEncoder expects images (B, {self.in_channels}, {self.resolution[0]}, {self.resolution[1]}), got {tuple(img.shape)}')
+            raise ValueError(f'CNNEncoder expects images (B, {self.in_channels}, {self.resolution[0]}, '
+                             f'{self.resolution[1]}), got {tuple(img.shape)}')
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         feats = self.convs(img.contiguous(memory_format=fmt))   # (B, D, h, w)
-        if self.rgb is not None: feats = feats + self.rgb(nn.functional.adaptive_avg_pool2d(img, self.out_resolution))
+        if self.rgb is not None:
+            feats = feats + self.rgb(nn.functional.adaptive_avg_pool2d(img, self.out_resolution))
         feats = self.pos(feats)
         return feats.permute(0, 2, 3, 1).flatten(1, 2)   # (B, N, D), row-major over (h, w); a view in channels-last
 
@@ -106,7 +115,8 @@ class TokenProjection(nn.Sequential):
         super().__init__(nn.LayerNorm(in_dim, eps=1e-3), nn.Linear(in_dim, dim), nn.ReLU())
 
 # %% ../nbs/01_encoders.ipynb #f87f9c99
-_EXTRA_KEYS = ('head.', 'head_dist.', 'mask_token')  # checkpoint entries a backbone may lack: dropped if absent from the model
+# checkpoint entries a backbone may lack: dropped if absent from the model
+_EXTRA_KEYS = ('head.', 'head_dist.', 'mask_token')
 
 def _model_name(model: nn.Module) -> str:
     cfg = getattr(model, 'pretrained_cfg', None) or {}
@@ -117,10 +127,12 @@ def _strip_prefixes(key: str, prefixes=('module.', 'backbone.')) -> str:
     while key.startswith(prefixes): key = key.split('.', 1)[1]
     return key
 
+# %% ../nbs/01_encoders.ipynb #b77843cf
 def read_vit_state_dict(path, which: str = 'teacher', trusted: bool = False) -> dict[str, torch.Tensor]:
     """Read a ViT checkpoint into a flat timm-layout state dict: timm `.pth`/`.safetensors`, an official DINO release
     `.pth` (plain state dict), or a DINO `*_full_checkpoint.pth` (its `which` entry, 'teacher' or 'student');
-    `module.`/`backbone.` prefixes stripped. `trusted=True` allows arbitrary pickled objects (only for files you trust)."""
+    `module.`/`backbone.` prefixes stripped. `trusted=True` allows arbitrary pickled objects
+    (only for files you trust)."""
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'ViT weights file not found: {path}')
     if path.suffix == '.safetensors': sd = load_safetensors(str(path))
@@ -129,14 +141,19 @@ def read_vit_state_dict(path, which: str = 'teacher', trusted: bool = False) -> 
             with torch.serialization.safe_globals([argparse.Namespace]):  # DINO full checkpoints store their args
                 sd = torch.load(path, map_location='cpu', weights_only=not trusted)
         except pickle.UnpicklingError as e:
-            raise RuntimeError(f'{path}: holds Python objects besides tensors; if you trust this file, pass trusted=True') from e
+            raise RuntimeError(f'{path}: holds Python objects besides tensors; '
+                               'if you trust this file, pass trusted=True') from e
     if not isinstance(sd, dict): raise ValueError(f'{path}: expected a state dict, got {type(sd).__name__}')
     for entry in (which, 'model', 'state_dict'):  # DINO full checkpoint / usual wrappers
-        if isinstance(sd.get(entry), dict): sd = sd[entry]; break
+        if isinstance(sd.get(entry), dict):
+            sd = sd[entry]
+            break
     return {_strip_prefixes(k): v for k, v in sd.items() if isinstance(v, torch.Tensor)}
 
+# %% ../nbs/01_encoders.ipynb #b2c2b6cc
 def load_vit_weights(model: nn.Module, path, which: str = 'teacher', trusted: bool = False) -> nn.Module:
-    "Load a checkpoint file (see `read_vit_state_dict`) strictly into timm ViT `model`; a clear error lists what does not fit."
+    ("Load a checkpoint file (see `read_vit_state_dict`) strictly into timm ViT `model`; "
+     "a clear error lists what does not fit.")
     sd, own = read_vit_state_dict(path, which, trusted), model.state_dict()
     sd = {k: v for k, v in sd.items() if k in own or not k.startswith(_EXTRA_KEYS)}
     if 'pos_embed' in sd and 'pos_embed' in own and sd['pos_embed'].shape[::2] == own['pos_embed'].shape[::2] \
@@ -146,7 +163,8 @@ def load_vit_weights(model: nn.Module, path, which: str = 'teacher', trusted: bo
         sd['pos_embed'] = resample_abs_pos_embed(sd['pos_embed'], new_size=list(model.patch_embed.grid_size),
                                                  num_prefix_tokens=n_prefix)
     missing, unexpected = sorted(own.keys() - sd.keys()), sorted(sd.keys() - own.keys())
-    bad = sorted(f'{k} {tuple(sd[k].shape)}≠{tuple(own[k].shape)}' for k in own.keys() & sd.keys() if sd[k].shape != own[k].shape)
+    bad = sorted(f'{k} {tuple(sd[k].shape)}≠{tuple(own[k].shape)}'
+                 for k in own.keys() & sd.keys() if sd[k].shape != own[k].shape)
     if missing or unexpected or bad:
         few = lambda xs: ', '.join(xs[:5]) + (', ...' if len(xs) > 5 else '')
         raise ValueError(f"{path}: weights do not fit timm model '{_model_name(model)}': {len(missing)} missing keys "
@@ -165,7 +183,8 @@ class ViTFeatureExtractor(nn.Module):
         super().__init__()
         import timm  # lazily: only feature extraction needs it
         from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
-        if not timm.is_model(model_name): raise ValueError(f"unknown timm model '{model_name}' (see timm.list_models('vit*'))")
+        if not timm.is_model(model_name):
+            raise ValueError(f"unknown timm model '{model_name}' (see timm.list_models('vit*'))")
         self.model_name, self.normalize = model_name, normalize
         kwargs = dict(num_classes=0, img_size=img_size, dynamic_img_size=True) | timm_kwargs
         if weights == 'hub':
@@ -173,14 +192,17 @@ class ViTFeatureExtractor(nn.Module):
             except Exception as e:
                 raise RuntimeError(f"could not get pretrained weights for '{model_name}' from the Hugging Face hub "
                                    f"(offline? HF_HUB_OFFLINE=1 makes this fail at once); pass weights=<path to a DINO "
-                                   f".pth or a timm .pth/.safetensors file> instead. Cause: {type(e).__name__}: {e}") from e
+                                   f".pth or a timm .pth/.safetensors file> instead. "
+                                   f"Cause: {type(e).__name__}: {e}") from e
         else:
             vit = timm.create_model(model_name, pretrained=False, **kwargs)
             if weights not in (None, 'random'): load_vit_weights(vit, weights)
         self.vit = vit.eval().requires_grad_(False)
         cfg = vit.pretrained_cfg  # normalisation statistics the weights were trained with (ImageNet for DINO)
-        self.register_buffer('mean', torch.tensor(cfg.get('mean', IMAGENET_DEFAULT_MEAN)).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('std', torch.tensor(cfg.get('std', IMAGENET_DEFAULT_STD)).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('mean', torch.tensor(cfg.get('mean', IMAGENET_DEFAULT_MEAN)).view(1, 3, 1, 1),
+                             persistent=False)
+        self.register_buffer('std', torch.tensor(cfg.get('std', IMAGENET_DEFAULT_STD)).view(1, 3, 1, 1),
+                             persistent=False)
 
     @property
     def patch_size(self) -> tuple[int, int]: return tuple(self.vit.patch_embed.patch_size)
@@ -193,7 +215,8 @@ class ViTFeatureExtractor(nn.Module):
         "Token grid `(H/p, W/p)` for `height × width` inputs (which must be multiples of the patch size p)."
         ph, pw = self.patch_size
         if height % ph or width % pw:
-            raise ValueError(f'{self.model_name}: image size {height}×{width} must be a multiple of the patch size {ph}×{pw}; resize/crop first')
+            raise ValueError(f'{self.model_name}: image size {height}×{width} must be a multiple of the patch size '
+                             f'{ph}×{pw}; resize/crop first')
         return height // ph, width // pw
 
     def train(self, mode: bool = True):
@@ -203,9 +226,11 @@ class ViTFeatureExtractor(nn.Module):
         return self
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
-        if img.ndim != 4 or img.shape[1] != 3: raise ValueError(f'ViTFeatureExtractor expects images (B, 3, H, W), got {tuple(img.shape)}')
+        if img.ndim != 4 or img.shape[1] != 3:
+            raise ValueError(f'ViTFeatureExtractor expects images (B, 3, H, W), got {tuple(img.shape)}')
         self.grid_size(*img.shape[-2:])
         with torch.no_grad():
             x = (img - self.mean) / self.std if self.normalize else img
-            (tokens,) = self.vit.forward_intermediates(x, indices=1, norm=False, output_fmt='NLC', intermediates_only=True)
+            (tokens,) = self.vit.forward_intermediates(x, indices=1, norm=False, output_fmt='NLC',
+                                                       intermediates_only=True)
         return tokens  # (B, N, C): last block, no final norm, prefix tokens dropped

@@ -41,17 +41,21 @@ def read_progress(path) -> dict:
     p = Path(path) / PROGRESS
     return json.loads(p.read_text()) if p.exists() else {'rows_done': 0, 'complete': False}
 
+# %% ../nbs/10_features.ipynb #c96f481e
 class FeatureStore:
     "A finished feature cache: `features` (N, T, C) read-only memory map, `image_ids`, `meta` (index.json)."
     def __init__(self, path):
         self.path = Path(path)
         if not (self.path / INDEX).is_file():
-            raise FileNotFoundError(f'no feature store at {self.path} ({INDEX} missing): create it with embed_split / slotnb_embed')
+            raise FileNotFoundError(f'no feature store at {self.path} ({INDEX} missing): '
+                                    'create it with embed_split / slotnb_embed')
         self.meta = json.loads((self.path / INDEX).read_text())
-        if self.meta.get('format') != STORE_FORMAT: raise ValueError(f"{self.path}: unknown store format {self.meta.get('format')!r}")
+        if self.meta.get('format') != STORE_FORMAT:
+            raise ValueError(f"{self.path}: unknown store format {self.meta.get('format')!r}")
         prog = read_progress(self.path)
         if not prog.get('complete'):
-            raise ValueError(f"{self.path} is incomplete ({prog.get('rows_done', 0)}/{len(self.meta['image_ids'])} images): "
+            raise ValueError(f"{self.path} is incomplete "
+                             f"({prog.get('rows_done', 0)}/{len(self.meta['image_ids'])} images): "
                              'run embed_split / slotnb_embed again with the same arguments to finish it')
         self.image_ids = [int(i) for i in self.meta['image_ids']]
         self.row_of = {i: r for r, i in enumerate(self.image_ids)}
@@ -72,15 +76,18 @@ class FeatureStore:
     def num_tokens(self) -> int: return self.meta['shape'][1]
     @property
     def dim(self) -> int: return self.meta['shape'][2]
-    def __repr__(self): return f"FeatureStore({self.path}, {self.meta['split']}, {tuple(self.meta['shape'])} {self.meta['dtype']}, {self.meta['protocol']})"
+    def __repr__(self):
+        return (f"FeatureStore({self.path}, {self.meta['split']}, {tuple(self.meta['shape'])} {self.meta['dtype']}, "
+                f"{self.meta['protocol']})")
 
     @property
     def pipeline(self) -> dict:
         "How the tokens were made (`PIPELINE`): two stores with equal pipelines hold comparable tokens."
         return {k: self.meta.get(k) for k in PIPELINE}
 
-# what makes the tokens of two stores comparable: the ViT and its weights, its input (ImageNet-normalised or the original's
-# raw [0, 1] pixels), the stored dtype, the input size and the resizing protocol
+# %% ../nbs/10_features.ipynb #2332c7ef
+# what makes the tokens of two stores comparable: the ViT and its weights, its input (ImageNet-normalised or the
+# original's raw [0, 1] pixels), the stored dtype, the input size and the resizing protocol
 PIPELINE = ('model_name', 'weights', 'normalize', 'dtype', 'vit_size', 'protocol')
 
 def pipeline_name(p: dict) -> str:
@@ -89,13 +96,15 @@ def pipeline_name(p: dict) -> str:
     return f"{'ImageNet-normalised' if p['normalize'] else 'raw [0, 1]'} pixels, {p['dtype']}"
 
 def check_pipeline(expected: dict | None, store: FeatureStore, what: str) -> None:
-    "One ValueError naming each `PIPELINE` field where `store` differs from `expected` (None: nothing recorded, no check)."
+    ("One ValueError naming each `PIPELINE` field where `store` differs from `expected` "
+     "(None: nothing recorded, no check).")
     if expected is None: return
     got = store.pipeline
     diff = [f'{k} {expected.get(k)!r} vs {got[k]!r}' for k in PIPELINE if expected.get(k) != got[k]]
     if diff: raise ValueError(f"{what}: the feature store {store.path} was made differently from the model's training "
                               f"store ({'; '.join(diff)}; trained vs this store): embed the images the same way")
 
+# %% ../nbs/10_features.ipynb #62882c31
 def verify_store(path, chunk: int = 256) -> dict:
     "Check a store's array against its index (row count, shape, dtype, all finite); returns statistics."
     path = Path(path)
@@ -103,15 +112,18 @@ def verify_store(path, chunk: int = 256) -> dict:
     mm = np.load(path / FEATURES, mmap_mode='r')
     want = (len(meta['image_ids']), *meta['shape'][1:])
     if mm.shape != want or list(mm.shape) != list(meta['shape']):
-        raise ValueError(f'{path / FEATURES}: shape {mm.shape}, index says {tuple(meta["shape"])} for {len(meta["image_ids"])} images')
-    if mm.dtype != np.dtype(meta['dtype']): raise ValueError(f'{path / FEATURES}: dtype {mm.dtype}, index says {meta["dtype"]}')
+        raise ValueError(f'{path / FEATURES}: shape {mm.shape}, index says {tuple(meta["shape"])} '
+                         f'for {len(meta["image_ids"])} images')
+    if mm.dtype != np.dtype(meta['dtype']):
+        raise ValueError(f'{path / FEATURES}: dtype {mm.dtype}, index says {meta["dtype"]}')
     total, total_sq = 0.0, 0.0
     for i in range(0, len(mm), chunk):
         block = np.asarray(mm[i:i + chunk], dtype=np.float32)
         if not np.isfinite(block).all():
             r = i + int(np.nonzero(~np.isfinite(block).reshape(len(block), -1).all(1))[0][0])
             raise ValueError(f'{path / FEATURES}: non-finite values in row {r} (image id {meta["image_ids"][r]})')
-        total += float(block.sum(dtype=np.float64)); total_sq += float(np.square(block, dtype=np.float64).sum())
+        total += float(block.sum(dtype=np.float64))
+        total_sq += float(np.square(block, dtype=np.float64).sum())
     n = max(1, mm.size)
     return {'rows': len(mm), 'mean': total / n, 'std': math.sqrt(max(0.0, total_sq / n - (total / n) ** 2)),
             'bytes': (path / FEATURES).stat().st_size}
@@ -123,6 +135,7 @@ def default_device() -> str:
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return 'mps'
     return 'cpu'
 
+# %% ../nbs/10_features.ipynb #29850cd8
 IDENTITY = ('format', 'split', 'annotations', 'protocol', 'empty_policy', 'model_name', 'weights', 'normalize', 'dtype',
             'vit_size', 'image_ids')
 
@@ -130,15 +143,18 @@ def _check_same_run(path: Path, old: dict, new: dict) -> None:
     diff = [k for k in IDENTITY if old.get(k) != new.get(k)]
     if diff:
         show = {k: (old.get(k), new.get(k)) for k in diff if k != 'image_ids'}
-        if 'image_ids' in diff: show['image_ids'] = f"{len(old.get('image_ids', []))} stored vs {len(new['image_ids'])} requested"
-        raise ValueError(f'{path} holds a store made with other settings ({show}); use another output_dir, or delete it to start over')
+        if 'image_ids' in diff:
+            show['image_ids'] = f"{len(old.get('image_ids', []))} stored vs {len(new['image_ids'])} requested"
+        raise ValueError(f'{path} holds a store made with other settings ({show}); '
+                         'use another output_dir, or delete it to start over')
 
+# %% ../nbs/10_features.ipynb #673c0087
 @torch.no_grad()
 def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_base_patch16_224.dino', weights=None,
                 batch_size: int = 16, num_workers: int = 4, dtype: str = 'float16', protocol: str = 'original',
-                device: str | None = None, progress: bool = True, normalize: bool = True, annotations: str = 'instances',
-                empty: str = 'skip', limit: int | None = None, extractor: nn.Module | None = None,
-                vit_kwargs: dict | None = None) -> dict:
+                device: str | None = None, progress: bool = True, normalize: bool = True,
+                annotations: str = 'instances', empty: str = 'skip', limit: int | None = None,
+                extractor: nn.Module | None = None, vit_kwargs: dict | None = None) -> dict:
     "Embed a COCO split into one resumable memory-mapped store at `output_dir`; returns a summary dict."
     t0 = time.time()
     if dtype not in ('float16', 'float32'): raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
@@ -150,16 +166,19 @@ def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_bas
     if not ids: raise ValueError(f'no images to embed in {dataset_path} ({split}, empty={empty!r})')
     data = COCOSegmentation(src, split, p, image=False, masks=False, vit_input=True, image_ids=ids)
     if extractor is None:
-        extractor = ViTFeatureExtractor(model_name, weights=weights, img_size=p.vit_size, normalize=normalize, **(vit_kwargs or {}))
+        extractor = ViTFeatureExtractor(model_name, weights=weights, img_size=p.vit_size, normalize=normalize,
+                                        **(vit_kwargs or {}))
         wname = 'random' if weights in (None, 'random') else str(weights)
     else:
         model_name, wname = getattr(extractor, 'model_name', type(extractor).__name__), 'custom'
         normalize = getattr(extractor, 'normalize', normalize)
     extractor = extractor.to(device).eval()
-    meta = {'format': STORE_FORMAT, 'split': split, 'annotations': annotations, 'protocol': p.name, 'empty_policy': empty,
-            'model_name': model_name, 'weights': wname, 'normalize': bool(normalize), 'dtype': dtype, 'vit_size': p.vit_size,
+    meta = {'format': STORE_FORMAT, 'split': split, 'annotations': annotations, 'protocol': p.name,
+            'empty_policy': empty, 'model_name': model_name, 'weights': wname, 'normalize': bool(normalize),
+            'dtype': dtype, 'vit_size': p.vit_size,
             'image_ids': [int(i) for i in ids], 'file_names': [src.images[i]['file_name'] for i in ids],
-            'dataset_path': str(Path(dataset_path).resolve()), 'n_empty_skipped': len(src.empty_ids) if empty == 'skip' else 0}
+            'dataset_path': str(Path(dataset_path).resolve()),
+            'n_empty_skipped': len(src.empty_ids) if empty == 'skip' else 0}
     N, start, mm = len(ids), 0, None
     prog = read_progress(out)
     if (out / INDEX).exists() and (out / FEATURES).exists():
@@ -171,8 +190,8 @@ def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_bas
             return _summary(out, meta, start, t0, time.time(), prog['verified'])
         mm = np.load(out / FEATURES, mmap_mode='r+')
     out.mkdir(parents=True, exist_ok=True)
-    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(start, N)), batch_size=batch_size, shuffle=False,
-                                         num_workers=num_workers, pin_memory=device.type == 'cuda')
+    loader = torch.utils.data.DataLoader(torch.utils.data.Subset(data, range(start, N)), batch_size=batch_size,
+                                         shuffle=False, num_workers=num_workers, pin_memory=device.type == 'cuda')
     bar = tqdm(total=N, initial=start, disable=not progress, desc=f'embed {split}', unit='img', dynamic_ncols=True)
     row, t_loop = start, time.time()
     try:
@@ -181,7 +200,8 @@ def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_bas
             tokens = extractor(x).float().cpu().numpy()                                   # (B, T, C)
             arr = tokens.astype(dtype)
             if not np.isfinite(arr).all():
-                bad = [int(i) for i, ok in zip(batch['image_id'], np.isfinite(arr).reshape(len(arr), -1).all(1)) if not ok]
+                bad = [int(i) for i, ok in zip(batch['image_id'], np.isfinite(arr).reshape(len(arr), -1).all(1))
+                       if not ok]
                 hint = ' (finite in float32: use dtype=float32)' if np.isfinite(tokens).all() else ''
                 raise ValueError(f'non-finite ViT features for image ids {bad[:5]}{hint}')
             if mm is None:                                                                # first batch of a new store
@@ -190,9 +210,10 @@ def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_bas
                 _write_json(out / PROGRESS, {'rows_done': 0, 'complete': False})
                 _write_json(out / INDEX, meta)
             elif list(arr.shape[1:]) != meta['shape'][1:]:
-                raise ValueError(f"extractor gives tokens {arr.shape[1:]}, the store at {out} holds {tuple(meta['shape'][1:])}")
+                raise ValueError(f"extractor gives tokens {arr.shape[1:]}, "
+                                 f"the store at {out} holds {tuple(meta['shape'][1:])}")
             mm[row:row + len(arr)] = arr
-            mm.flush()                                                                    # rows on disk before they are counted
+            mm.flush()  # rows on disk before they are counted
             row += len(arr)
             _write_json(out / PROGRESS, {'rows_done': row, 'complete': False})
             bar.update(len(arr))
@@ -204,11 +225,13 @@ def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_bas
     _write_json(out / PROGRESS, {'rows_done': N, 'complete': True, 'verified': stats})
     return _summary(out, meta, start, t0, t_loop, stats, t_end)
 
-def _summary(out: Path, meta: dict, start: int, t0: float, t_loop: float, stats: dict, t_end: float | None = None) -> dict:
+# %% ../nbs/10_features.ipynb #418a9f23
+def _summary(out: Path, meta: dict, start: int, t0: float, t_loop: float, stats: dict,
+             t_end: float | None = None) -> dict:
     "What `embed_split` returns: where, how many, how fast (the embedding loop alone and end to end)."
     N, now = len(meta['image_ids']), time.time()
-    return {'path': str(out), 'split': meta['split'], 'protocol': meta['protocol'], 'n_images': N, 'shape': meta['shape'],
-            'dtype': meta['dtype'], 'resumed_from': start, 'seconds': now - t0,
+    return {'path': str(out), 'split': meta['split'], 'protocol': meta['protocol'], 'n_images': N,
+            'shape': meta['shape'], 'dtype': meta['dtype'], 'resumed_from': start, 'seconds': now - t0,
             'images_per_s': (N - start) / max((t_end or now) - t_loop, 1e-9), 'bytes_per_image': stats['bytes'] / N,
             'n_empty_skipped': meta['n_empty_skipped'], 'verified': stats}
 
@@ -220,7 +243,8 @@ class COCOEmbeddings(torch.utils.data.Dataset):
         self.store = store if isinstance(store, FeatureStore) else FeatureStore(store)
         meta = self.store.meta
         if split is not None and split != meta['split']:
-            raise ValueError(f"{self.store.path} holds {meta['split']} features, not {split}: point --embed_path at a {split} store")
+            raise ValueError(f"{self.store.path} holds {meta['split']} features, not {split}: "
+                             f"point --embed_path at a {split} store")
         root = source or dataset_path or meta['dataset_path']
         self.seg = COCOSegmentation(root, meta['split'], meta['protocol'], resolution, image=image, masks=masks,
                                     max_instances=max_instances, annotations=meta.get('annotations', 'instances'),
@@ -236,7 +260,8 @@ class COCOEmbeddings(torch.utils.data.Dataset):
 
     def summary(self) -> dict:
         s = self.seg.summary()
-        return {**s, 'store': str(self.store.path), 'n_images': len(self), 'n_empty_skipped': self.store.meta.get('n_empty_skipped', 0)}
+        return {**s, 'store': str(self.store.path), 'n_images': len(self),
+                'n_empty_skipped': self.store.meta.get('n_empty_skipped', 0)}
 
     def __getitem__(self, i: int) -> dict:
         d = self.seg.sample(self.store.image_ids[i], i) if (self.seg.with_image or self.seg.with_masks) else \
@@ -253,6 +278,7 @@ def resolve_store(embed_path, split: str) -> Path:
     raise FileNotFoundError(f'no feature store for split {split!r} at {p / split} or {p}: create one with '
                             f'`slotnb_embed --dataset_path COCO_ROOT --split {split} --output_dir {p / split}`')
 
+# %% ../nbs/10_features.ipynb #c7afe20d
 _DEFAULT_DATASET_PATH = './data/CLEVR_v1.0/images'   # SlotConfig's default: means "not given"
 
 def build_coco_dataset(cfg, split: str = 'train', purpose: str = 'train', image: bool | None = None,
@@ -273,9 +299,10 @@ def build_coco_dataset(cfg, split: str = 'train', purpose: str = 'train', image:
 def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: int = 16, protocol: str | None = None,
                   device='cpu', progress: bool = True, num_workers: int = 0, num_slots: int | None = None,
                   ari_policy: str = 'slotnb') -> dict:
-    """FG-ARI and mBO of `model` on a COCO dataset with features and masks (e.g. `build_coco_dataset(cfg, 'val', 'eval')`),
-    by `score_over_seeds` (chapter 08) with the dataset's protocol: instance overlaps ignored, token masks upsampled as the
-    protocol says; 'one_slot_fg_ari' is the floor (every pixel in one slot)."""
+    """FG-ARI and mBO of `model` on a COCO dataset with features and masks
+    (e.g. `build_coco_dataset(cfg, 'val', 'eval')`), by `score_over_seeds` (chapter 08) with the dataset's protocol:
+    instance overlaps ignored, token masks upsampled as the protocol says; 'one_slot_fg_ari' is the floor (every pixel
+    in one slot)."""
     p = dataset.protocol
     if protocol is not None and get_protocol(protocol) != p:
         raise ValueError(f'the dataset was made under protocol {p.name!r} (its feature store), not {protocol!r}: '
@@ -284,32 +311,35 @@ def evaluate_coco(model: nn.Module, dataset, cfg=None, seeds=(0,), batch_size: i
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     def predict(batch, g):
-        if 'masks' not in batch: raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
+        if 'masks' not in batch:
+            raise ValueError('the dataset has no masks: build it with purpose=\'eval\' (or masks=True)')
         out = model(batch['features'].to(device), generator=g, num_slots=num_slots)
         return as_grid(out.masks.float()), batch['masks'].to(device)                 # (B, K, h, w), (B, M, S, S)
     res = score_over_seeds(predict, loader, seeds, bg_channel=None, ignore_overlaps=True, resize_mode=p.pred_upsample,
                            ari_policy=ari_policy, references=lambda batch, gt: reference_fg_ari(gt, None, None, True),
                            device=device, progress=progress)
     summ = dataset.summary() if hasattr(dataset, 'summary') else {}
-    return {**res, 'protocol': p.name, 'mask_size': dataset.mask_size, 'n_empty_skipped': summ.get('n_empty_skipped', 0),
-            'n_truncated': summ.get('n_truncated', 0)}
+    return {**res, 'protocol': p.name, 'mask_size': dataset.mask_size,
+            'n_empty_skipped': summ.get('n_empty_skipped', 0), 'n_truncated': summ.get('n_truncated', 0)}
 
 
 # %% ../nbs/10_features.ipynb #9ee52307
 def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: int = 16, out=None, dataset_path=None,
                              embed_path=None, device='cpu', progress: bool = True, num_workers: int = 0,
                              ari_policy: str = 'slotnb') -> dict:
-    "Evaluate a slotnb checkpoint of a ViT-token run on `split` of its feature store; optionally write the results as JSON."
+    ("Evaluate a slotnb checkpoint of a ViT-token run on `split` of its feature store; "
+     "optionally write the results as JSON.")
     ck = load_checkpoint(path)
     cfg = SlotConfig.from_dict(ck['config'])
-    if cfg.mode == 'image': raise ValueError(f'{path} is an image model (dataset {cfg.dataset!r}); evaluate it with slotnb.evaluation')
+    if cfg.mode == 'image':
+        raise ValueError(f'{path} is an image model (dataset {cfg.dataset!r}); evaluate it with slotnb.evaluation')
     if dataset_path is not None: cfg.dataset_path = str(dataset_path)
     if embed_path is not None: cfg.embed_path = str(embed_path)
     model, _ = model_from_checkpoint(ck, device)
     ds = build_coco_dataset(cfg, split, purpose='eval', image=False)
     ds.check_pipeline(ck.get('feature_pipeline'), f'evaluating {path}')
-    res = evaluate_coco(model, ds, cfg, seeds=seeds, batch_size=batch_size, device=device, progress=progress, num_workers=num_workers,
-                        ari_policy=ari_policy)
+    res = evaluate_coco(model, ds, cfg, seeds=seeds, batch_size=batch_size, device=device, progress=progress,
+                        num_workers=num_workers, ari_policy=ari_policy)
     res.update(checkpoint=str(path), split=split, step=ck['step'], store=str(ds.store.path))
     if out is not None:
         write_text_atomic(out, json.dumps(res, indent=2))
@@ -318,7 +348,9 @@ def evaluate_coco_checkpoint(path, split: str = 'val', seeds=(0,), batch_size: i
 # %% ../nbs/10_features.ipynb #0b569ad8
 class KMeansSlots(nn.Module):
     "Baseline 'model': k-means (sklearn) on each image's tokens → one-hot token masks (B, K, N); no training."
-    def __init__(self, num_slots: int = 7, seed: int = 0): super().__init__(); self.k, self.seed = num_slots, seed
+    def __init__(self, num_slots: int = 7, seed: int = 0):
+        super().__init__()
+        self.k, self.seed = num_slots, seed
     def forward(self, feats, generator=None, num_slots=None):
         masks = kmeans_onehot(feats, num_slots or self.k, self.seed, n_init=1)                            # (B, K, N)
         return type('SlotMasks', (), {'masks': masks.to(feats.device)})()

@@ -27,11 +27,15 @@ def _grid_of(mask: torch.Tensor, name: str) -> tuple[int, int] | None:
 def as_grid(masks: torch.Tensor, name: str = 'pred_mask') -> torch.Tensor:
     "`(B, K, N)` masks with a square N as `(B, K, √N, √N)` (ViT token masks); `(B, K, H, W)` masks as they are."
     hw = _grid_of(masks, name)
-    if hw is None: raise ValueError(f'{name} of shape {tuple(masks.shape)}: a (B, K, N) mask needs a square N to be seen as a grid')
+    if hw is None:
+        raise ValueError(f'{name} of shape {tuple(masks.shape)}: '
+                         'a (B, K, N) mask needs a square N to be seen as a grid')
     return masks.reshape(*masks.shape[:2], *hw)
 
+# %% ../nbs/05_metrics.ipynb #f52af2d3
 def upsample_masks(pred_mask: torch.Tensor, size: int | tuple[int, int], mode: str = 'bilinear') -> torch.Tensor:
-    "Resize soft masks `(B, K, h, w)` (or `(B, K, N)` with a square N) to `(B, K, *size)`; bilinear, align_corners=False."
+    ("Resize soft masks `(B, K, h, w)` (or `(B, K, N)` with a square N) to `(B, K, *size)`; "
+     "bilinear, align_corners=False.")
     size = (size, size) if isinstance(size, int) else tuple(size)
     masks = as_grid(pred_mask)                                            # (B, K, h, w)
     hw = tuple(masks.shape[-2:])
@@ -42,11 +46,15 @@ def upsample_masks(pred_mask: torch.Tensor, size: int | tuple[int, int], mode: s
 # %% ../nbs/05_metrics.ipynb #288af832
 def _align(true_mask: torch.Tensor, pred_mask: torch.Tensor):
     "Flatten GT to `(B, G, N)`; return it, the prediction `(B, K, M)` and the GT grid to resize to (None if M == N)."
-    _grid_of(true_mask, 'true_mask'); _grid_of(pred_mask, 'pred_mask')                 # shape checks
+    # shape checks
+    _grid_of(true_mask, 'true_mask')
+    _grid_of(pred_mask, 'pred_mask')
     if true_mask.shape[0] != pred_mask.shape[0]:
-        raise ValueError(f'batch sizes differ: true_mask {tuple(true_mask.shape)} vs pred_mask {tuple(pred_mask.shape)}')
+        raise ValueError(f'batch sizes differ: true_mask {tuple(true_mask.shape)} '
+                         f'vs pred_mask {tuple(pred_mask.shape)}')
     if true_mask.shape[1] == 0 or pred_mask.shape[1] == 0:
-        raise ValueError(f'need at least one channel: true_mask {tuple(true_mask.shape)}, pred_mask {tuple(pred_mask.shape)}')
+        raise ValueError(f'need at least one channel: true_mask {tuple(true_mask.shape)}, '
+                         f'pred_mask {tuple(pred_mask.shape)}')
     true = true_mask.flatten(2)                                            # (B, G, N)
     pred = pred_mask.flatten(2)                                            # (B, K, M)
     same = tuple(true_mask.shape[2:]) == tuple(pred_mask.shape[2:]) or (
@@ -54,13 +62,14 @@ def _align(true_mask: torch.Tensor, pred_mask: torch.Tensor):
     if same: return true, pred, None
     grid = _grid_of(true_mask, 'true_mask')
     if grid is None:
-        raise ValueError(f'true_mask {tuple(true_mask.shape)} has a non-square N, so pred_mask {tuple(pred_mask.shape)} '
-                         'cannot be resized to it: pass (B, G, H, W)')
+        raise ValueError(f'true_mask {tuple(true_mask.shape)} has a non-square N, '
+                         f'so pred_mask {tuple(pred_mask.shape)} cannot be resized to it: pass (B, G, H, W)')
     return true, pred, grid
 
 # %% ../nbs/05_metrics.ipynb #eeaed696
 class _Scratch:
-    "Reusable flat buffers for chunk temporaries (fresh multi-MB tensors per chunk cost page faults that dominate on CPU)."
+    ("Reusable flat buffers for chunk temporaries "
+     "(fresh multi-MB tensors per chunk cost page faults that dominate on CPU).")
     def __init__(self, device): self.device, self.bufs = device, {}
     def __call__(self, name: str, shape: tuple, dtype: torch.dtype) -> torch.Tensor:
         n = math.prod(shape)
@@ -71,7 +80,8 @@ class _Scratch:
 
 # %% ../nbs/05_metrics.ipynb #c1e0d223
 def _resolve_ties(hit: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
-    "Make `hit` `(b, K, n)` one-hot where several slots reach the max (lowest index wins, as `torch.argmax`); NaN raises."
+    ("Make `hit` `(b, K, n)` one-hot where several slots reach the max "
+     "(lowest index wins, as `torch.argmax`); NaN raises.")
     count = hit.sum(1)                                                       # (b, n) slots reaching the max
     if count.numel() and torch.stack(torch.aminmax(count)).tolist() != [1, 1]:
         img, pt = (count != 1).nonzero(as_tuple=True)                         # ties (> 1) or NaN (0): rare
@@ -81,6 +91,7 @@ def _resolve_ties(hit: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
         hit[img, :, pt] = F.one_hot(scores.argmax(-1), hit.shape[1]).to(hit.dtype)
     return hit
 
+# %% ../nbs/05_metrics.ipynb #57e1f698
 def _slot_onehot(pred: torch.Tensor, scratch: _Scratch | None = None, exact: bool = True, dtype=torch.float32):
     "`(b, K, n)` scores → (`hit` `(b, K, n)` 0/1 of the argmax over K, `best` `(b, 1, n)`); `exact=False` leaves ties."
     scratch = scratch or _Scratch(pred.device)
@@ -142,7 +153,8 @@ ARI_CASES = ('regular', 'empty', 'single_point', 'both_single_cluster', 'gt_sing
 
 @dataclass
 class ARIResult:
-    "Per-image ARI `values` (B,) float64, the case each image fell in (`cases` (B,) int64 into `ARI_CASES`) and `counts`."
+    ("Per-image ARI `values` (B,) float64, the case each image fell in (`cases` (B,) int64 into `ARI_CASES`) "
+     "and `counts`.")
     values: torch.Tensor
     cases: torch.Tensor
     counts: dict
@@ -157,7 +169,8 @@ def ari_from_contingency(counts: torch.Tensor, degenerate: str = 'nan', single_c
                          ignore_empty: bool = True) -> ARIResult:
     "ARI of each image from its contingency table `counts` (B, G, K) of GT-mask × slot pixel counts."
     if degenerate not in ('nan', 'one'): raise ValueError(f"degenerate must be 'nan' or 'one', got {degenerate!r}")
-    if single_cluster not in ('both', 'gt'): raise ValueError(f"single_cluster must be 'both' or 'gt', got {single_cluster!r}")
+    if single_cluster not in ('both', 'gt'):
+        raise ValueError(f"single_cluster must be 'both' or 'gt', got {single_cluster!r}")
     pred_sizes, gt_sizes = counts.sum(1), counts.sum(2)                   # a_k (B, K), b_g (B, G)
     n = gt_sizes.sum(1)                                                   # (B,)
     pairs = lambda x: (x * (x - 1)).flatten(1).sum(1)                     # Σ x(x-1): ordered pairs inside groups
@@ -187,7 +200,8 @@ def ari_with_report(true_mask, pred_mask, ignore_empty=True, degenerate='nan', s
     return ari_from_contingency(counts, degenerate, single_cluster, ignore_empty)
 
 def adjusted_rand_index(true_mask, pred_mask, ignore_empty=True, degenerate='nan', single_cluster='both',
-                        ignore_overlaps=False, bg_channel=None, resize_mode='bilinear', chunk_size=2**18) -> torch.Tensor:
+                        ignore_overlaps=False, bg_channel=None, resize_mode='bilinear',
+                        chunk_size=2**18) -> torch.Tensor:
     "ARI `(B,)` float64 between GT masks `(B, G, H, W)`/`(B, G, N)` and the argmax of `pred_mask` `(B, K, ...)`."
     return ari_with_report(true_mask, pred_mask, ignore_empty, degenerate, single_cluster, ignore_overlaps,
                            bg_channel, resize_mode, chunk_size).values

@@ -20,8 +20,9 @@ class SlotIndexBatchNorm(nn.BatchNorm1d):
     "The original head's norm, `BatchNorm1d(K)` on `(B, K, P)`: statistics per slot index over batch × features."
     def forward(self, x):  # (B, K, P)
         if x.dim() != 3 or x.shape[1] != self.num_features:
-            raise ValueError(f"SlotIndexBatchNorm(num_slots={self.num_features}) expects slots of shape (B, {self.num_features}, P), "
-                             f"got {tuple(x.shape)}; build the head with the model's num_slots or use norm='layernorm'/'batchnorm'")
+            raise ValueError(f"SlotIndexBatchNorm(num_slots={self.num_features}) expects slots of shape "
+                             f"(B, {self.num_features}, P), got {tuple(x.shape)}; build the head with the model's "
+                             f"num_slots or use norm='layernorm'/'batchnorm'")
         return super().forward(x)
 
 class FeatureBatchNorm(nn.BatchNorm1d):
@@ -29,19 +30,22 @@ class FeatureBatchNorm(nn.BatchNorm1d):
     def forward(self, x):  # (..., P)
         return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
+# %% ../nbs/03_regularizers.ipynb #43ace63f
 def _head_norm(norm: str, proj_dim: int, num_slots: int | None) -> nn.Module:
     if norm == 'layernorm': return nn.LayerNorm(proj_dim)
     if norm == 'batchnorm': return FeatureBatchNorm(proj_dim)
     if norm == 'batchnorm_slots':
         if num_slots is None:
-            raise ValueError("norm='batchnorm_slots' (the original default head, BatchNorm1d(num_slots)) needs num_slots=K; "
-                             "or use norm='layernorm' (--proj-layernorm) or norm='batchnorm' (per feature)")
+            raise ValueError("norm='batchnorm_slots' (the original default head, BatchNorm1d(num_slots)) "
+                             "needs num_slots=K; or use norm='layernorm' (--proj-layernorm) or norm='batchnorm' "
+                             "(per feature)")
         return SlotIndexBatchNorm(num_slots)
     raise ValueError(f"unknown projection-head norm {norm!r}; expected one of {HEAD_NORMS}")
 
 # %% ../nbs/03_regularizers.ipynb #d0fbd9a6
 class ProjectionHead(nn.Module):
-    "VICReg-style expander `(B, K, D) -> (B, K, P)`: Linear → Norm → ReLU → Linear → Norm → ReLU → Linear (or the identity)."
+    ("VICReg-style expander `(B, K, D) -> (B, K, P)`: Linear → Norm → ReLU → Linear → Norm → ReLU → Linear "
+     "(or the identity).")
     def __init__(self, dim: int, proj_dim: int | None = 1024, norm: str = 'batchnorm_slots',
                  num_slots: int | None = None, identity: bool = False):
         super().__init__()
@@ -49,7 +53,8 @@ class ProjectionHead(nn.Module):
         self.dim, self.proj_dim, self.identity, self.norm = dim, proj_dim, identity, norm
         if identity:
             if proj_dim != dim:
-                raise ValueError(f"an identity projection head (--identity-proj) needs proj_dim == dim, got proj_dim={proj_dim}, dim={dim}")
+                raise ValueError(f"an identity projection head (--identity-proj) needs proj_dim == dim, "
+                                 f"got proj_dim={proj_dim}, dim={dim}")
             self.net = nn.Identity()
         else:
             self.net = nn.Sequential(
@@ -59,7 +64,8 @@ class ProjectionHead(nn.Module):
 
     def forward(self, slots):  # (B, K, D)
         if slots.shape[-1] != self.dim:
-            raise ValueError(f"ProjectionHead(dim={self.dim}) got slots of shape {tuple(slots.shape)}; expected (B, K, {self.dim})")
+            raise ValueError(f"ProjectionHead(dim={self.dim}) got slots of shape {tuple(slots.shape)}; "
+                             f"expected (B, K, {self.dim})")
         return self.net(slots)  # (B, K, P)
 
 # %% ../nbs/03_regularizers.ipynb #ed1b0764
@@ -71,9 +77,11 @@ def _off_diagonal_sq_sum(mat):  # (..., n, n) -> (...)
 def _as_rows(z):  # (..., P) -> (M, P)
     rows = z.reshape(-1, z.shape[-1])
     if rows.shape[0] < 2:
-        raise ValueError(f"a covariance over slots needs at least 2 slots in the batch, got z of shape {tuple(z.shape)}")
+        raise ValueError(f"a covariance over slots needs at least 2 slots in the batch, "
+                         f"got z of shape {tuple(z.shape)}")
     return rows
 
+# %% ../nbs/03_regularizers.ipynb #6ed6b2f3
 def pooled_covariance(z):
     "Unbiased `(P, P)` covariance of the features; each of the B·K slots in `z` `(B, K, P)` is one sample."
     rows = _as_rows(z)                                   # (M, P), M = B·K
@@ -85,11 +93,13 @@ def covariance_loss(z, div_sq: bool = False):
     P = z.shape[-1]
     return _off_diagonal_sq_sum(pooled_covariance(z)) / (P * P if div_sq else P)
 
+# %% ../nbs/03_regularizers.ipynb #b30dc24e
 def _std_hinge(var, std_target: float, eps: float):
     return F.relu(std_target - torch.sqrt(var + eps)).mean()
 
 def variance_loss(z, std_target: float = 1.0, eps: float = 1e-4):
-    "mean_j relu(γ − sqrt(Var_unbiased(z_{·j}) + eps)) over the P features, all B·K slots of `z` `(B, K, P)` as samples."
+    ("mean_j relu(γ − sqrt(Var_unbiased(z_{·j}) + eps)) over the P features, "
+     "all B·K slots of `z` `(B, K, P)` as samples.")
     return _std_hinge(_as_rows(z).var(0), std_target, eps)
 
 # %% ../nbs/03_regularizers.ipynb #184989b0
@@ -126,11 +136,13 @@ def warmup_weight(step: int, weight: float, warmup: float) -> float:
 class CovLoss(nn.Module):
     "Projection head + VICReg-style variance/covariance penalty on slots `(B, K, D)`; `forward(slots, step) -> dict`."
     def __init__(self, dim: int, proj_dim: int | None = 1024, norm: str = 'batchnorm_slots', identity: bool = False,
-                 num_slots: int | None = None, std_target: float = 1.0, proj_weight: float = 1.0, var_weight: float = 1.0,
-                 cov_weight: float = 25.0, cov_div_sq: bool = False, slot_cov: bool = False, cov_warmup: float = 0):
+                 num_slots: int | None = None, std_target: float = 1.0, proj_weight: float = 1.0,
+                 var_weight: float = 1.0, cov_weight: float = 25.0, cov_div_sq: bool = False, slot_cov: bool = False,
+                 cov_warmup: float = 0):
         super().__init__()
         self.head = ProjectionHead(dim, proj_dim, norm=norm, num_slots=num_slots, identity=identity)
-        self.std_target, self.proj_weight, self.var_weight, self.cov_weight = std_target, proj_weight, var_weight, cov_weight
+        self.std_target, self.proj_weight = std_target, proj_weight
+        self.var_weight, self.cov_weight = var_weight, cov_weight
         self.cov_div_sq, self.slot_cov, self.cov_warmup = cov_div_sq, slot_cov, cov_warmup
 
     @property
@@ -150,10 +162,12 @@ class CovLoss(nn.Module):
         return dict(loss=loss, var_loss=var.detach(), cov_loss=cov.detach(),
                     proj_weight=float(self.proj_weight), var_weight=float(self.var_weight), cov_weight=w_cov)
 
+# %% ../nbs/03_regularizers.ipynb #e987dff2
 class CosineLoss(nn.Module):
     "Margin cosine hinge between the slots of each image (the original's 'InfoNCE'); `forward(slots, step) -> dict`."
     def __init__(self, dim: int, proj_dim: int | None = None, identity: bool = True, weight: float = 0.1,
-                 warmup: float = 5000, margin: float = 0.2, norm: str = 'batchnorm_slots', num_slots: int | None = None):
+                 warmup: float = 5000, margin: float = 0.2, norm: str = 'batchnorm_slots',
+                 num_slots: int | None = None):
         super().__init__()
         self.head = ProjectionHead(dim, proj_dim, norm=norm, num_slots=num_slots, identity=identity)
         self.weight, self.warmup, self.margin = weight, warmup, margin

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Callable
 import numpy as np
 from tqdm.auto import tqdm
-from .convert import (IMAGE_SIZE, LATENT_KEYS, RecordError, TFRecordWriter, _SplitWriter, _npy_header, encode_multi_dsprites,
-                            load_split, split_arrays)
+from .convert import (IMAGE_SIZE, LATENT_KEYS, RecordError, TFRecordWriter, _SplitWriter, _npy_header,
+                            encode_multi_dsprites, load_split, split_arrays)
 
 # %% auto #0
 __all__ = ['SHAPES', 'DSPRITES_SCALES', 'DSPRITES_ORIENTATIONS', 'DSPRITES_POSITIONS', 'DSPRITES_GRID', 'SQUARE_HALF_SIDE',
@@ -35,7 +35,8 @@ def _heart_halfplanes() -> np.ndarray:
     "(5, 3) rows (a, b, c): the heart's lower convex part is {a·u + b·v <= c for all rows}."
     r, (d, h), t = HEART_DISC_RADIUS, HEART_DISC_CENTRE, HEART_TIP
     # outer tangent from the tip T=(0,t) to the right disc centred at C=(d,h)
-    to_tip = np.array([0.0 - d, t - h]); dist = np.hypot(*to_tip)
+    to_tip = np.array([0.0 - d, t - h])
+    dist = np.hypot(*to_tip)
     base, half = np.arctan2(to_tip[1], to_tip[0]), np.arccos(r / dist)
     cands = [(d + r * np.cos(base + s * half), h + r * np.sin(base + s * half)) for s in (1, -1)]
     px, py = max(cands, key=lambda q: q[0])                       # the tangent point on the outer side
@@ -51,6 +52,7 @@ def _heart_halfplanes() -> np.ndarray:
 
 _HEART_HP = _heart_halfplanes()
 
+# %% ../nbs/00b_sprites.ipynb #501fed5e
 def _inside_square(u, v): return (np.abs(u) <= SQUARE_HALF_SIDE) & (np.abs(v) <= SQUARE_HALF_SIDE)
 def _inside_ellipse(u, v):
     a, b = ELLIPSE_SEMI_AXES
@@ -67,10 +69,13 @@ _INSIDE = (_inside_square, _inside_ellipse, _inside_heart)
 # %% ../nbs/00b_sprites.ipynb #render-01
 def render_sprites(shape, scale, orientation, x, y, size: int = IMAGE_SIZE, supersample: int = 1,
                    batch: int = 4096) -> np.ndarray:
-    "Binary masks (M, size, size) of M sprites: `shape` class 0/1/2 (square/ellipse/heart), `scale`, `orientation` (rad), `x`/`y` in [0,1]."
-    shape, scale, orientation, x, y = np.broadcast_arrays(np.asarray(shape, np.int64), *(np.asarray(a, np.float32) for a in (scale, orientation, x, y)))
+    ("Binary masks (M, size, size) of M sprites: `shape` class 0/1/2 (square/ellipse/heart), `scale`, "
+     "`orientation` (rad), `x`/`y` in [0,1].")
+    shape, scale, orientation, x, y = np.broadcast_arrays(
+        np.asarray(shape, np.int64), *(np.asarray(a, np.float32) for a in (scale, orientation, x, y)))
     shape, scale, orientation, x, y = (a.ravel() for a in (shape, scale, orientation, x, y))
-    if shape.size and (shape.min() < 0 or shape.max() > 2): raise ValueError(f'shape classes must be 0, 1 or 2 ({SHAPES})')
+    if shape.size and (shape.min() < 0 or shape.max() > 2):
+        raise ValueError(f'shape classes must be 0, 1 or 2 ({SHAPES})')
     M, W, ss = shape.size, size // 2, int(supersample)
     out = np.zeros((M, size, size), bool)
     cx, cy = size * (0.25 + 0.5 * x), size * (0.25 + 0.5 * y)          # continuous centre, pixel i covers [i, i+1)
@@ -90,7 +95,8 @@ def render_sprites(shape, scale, orientation, x, y, size: int = IMAGE_SIZE, supe
             v = dx[:, None, :] * sin + dy[:, :, None] * cos
             inside = inside_fn(u, v)
             if ss > 1: inside = inside.reshape(-1, W, ss, W, ss).mean((2, 4)) >= 0.5
-            out[idx[:, None, None], top[idx, None, None] + win[None, :, None], left[idx, None, None] + win[None, None, :]] = inside
+            out[idx[:, None, None], top[idx, None, None] + win[None, :, None],
+                left[idx, None, None] + win[None, None, :]] = inside
     return out
 
 # %% ../nbs/00b_sprites.ipynb #npz-01
@@ -108,6 +114,7 @@ class SpriteBank:
         if np.any(rows < 0): raise ValueError(f'{self.source}: no sprite frame for some requested latent classes')
         return np.unpackbits(self.packed[np.ravel(rows)], axis=-1, count=self.size).astype(bool)
 
+# %% ../nbs/00b_sprites.ipynb #9d84c9b3
 def load_dsprites_npz(path, progress: bool = False, chunk: int = 16384) -> SpriteBank:
     "Read the official dSprites `.npz` sprite sheet (or any npz with its keys) into a bit-packed `SpriteBank`."
     path = Path(path)
@@ -117,12 +124,14 @@ def load_dsprites_npz(path, progress: bool = False, chunk: int = 16384) -> Sprit
     with z:
         names = set(z.namelist())
         for key in ('imgs.npy', 'latents_classes.npy'):
-            if key not in names: raise RecordError(path, None, None, f'missing array {key[:-4]!r} (has {sorted(names)})')
+            if key not in names:
+                raise RecordError(path, None, None, f'missing array {key[:-4]!r} (has {sorted(names)})')
         with z.open('latents_classes.npy') as f: classes = np.lib.format.read_array(f)
         with z.open('imgs.npy') as f:
             shape, dtype, fortran = _npy_header(f)
             if len(shape) != 3 or shape[1] != shape[2] or shape[1] % 8 or fortran or shape[0] != len(classes):
-                raise RecordError(path, None, None, f'imgs has shape {shape} (fortran={fortran}); expected (N, S, S) matching '
+                raise RecordError(path, None, None,
+                                  f'imgs has shape {shape} (fortran={fortran}); expected (N, S, S) matching '
                                   f'latents_classes {classes.shape}')
             R, S = shape[0], shape[1]
             packed = np.empty((R, S, S // 8), np.uint8)
@@ -132,14 +141,16 @@ def load_dsprites_npz(path, progress: bool = False, chunk: int = 16384) -> Sprit
                 for r0 in range(0, R, chunk):
                     n = min(chunk, R - r0)
                     buf = f.read(n * S * S * dtype.itemsize)
-                    if len(buf) < n * S * S * dtype.itemsize: raise RecordError(path, None, None, 'imgs array is truncated')
+                    if len(buf) < n * S * S * dtype.itemsize:
+                        raise RecordError(path, None, None, 'imgs array is truncated')
                     frames = np.frombuffer(buf, dtype).reshape(n, S, S) > 0
                     packed[r0:r0 + n] = np.packbits(frames, axis=-1)
                     area = np.maximum(frames.sum((1, 2)), 1).astype(np.float32)
                     centroids[r0:r0 + n, 0] = frames.sum(2) @ ramp / area
                     centroids[r0:r0 + n, 1] = frames.sum(1) @ ramp / area
                     bar.update(n)
-    if classes.ndim != 2 or classes.shape[1] != 6: raise RecordError(path, None, None, f'latents_classes has shape {classes.shape}, expected (N, 6)')
+    if classes.ndim != 2 or classes.shape[1] != 6:
+        raise RecordError(path, None, None, f'latents_classes has shape {classes.shape}, expected (N, 6)')
     shp, sc, ori, px, py = (classes[:, i].astype(np.int64) for i in range(1, 6))
     for v, n, name in zip((shp, sc, ori, px, py), DSPRITES_GRID, ('shape', 'scale', 'orientation', 'posX', 'posY')):
         if v.min() < 0 or v.max() >= n: raise RecordError(path, None, None, f'latent class {name} outside 0..{n - 1}')
@@ -157,31 +168,39 @@ _RNG_BLOCK = 250
 def _sample_scenes(seed: int, block: int, n: int, max_objects: int, available: np.ndarray | None) -> dict:
     "Latent classes and colours of `n` scenes, from the RNG of `block`."
     rng = np.random.default_rng([seed, block])
-    K, B = max_objects, _RNG_BLOCK                          # always draw a full block, then keep the first n scenes
-    num_objects = rng.integers(1, K + 1, B)                                     # (B,)
+    K, B = max_objects, _RNG_BLOCK  # always draw a full block, then keep the first n scenes
+    num_objects = rng.integers(1, K + 1, B)  # (B,)
     flat = rng.integers(0, np.prod(DSPRITES_GRID) if available is None else len(available), (B, K))
     if available is not None: flat = available[flat]
-    background, colors = rng.integers(0, 256, (B, 3)).astype(np.uint8), rng.integers(0, 256, (B, K, 3)).astype(np.uint8)
-    return {'num_objects': num_objects[:n], 'latents': np.stack(np.unravel_index(flat[:n], DSPRITES_GRID), -1),  # (n, K, 5)
+    background, colors = (rng.integers(0, 256, (B, 3)).astype(np.uint8),
+                          rng.integers(0, 256, (B, K, 3)).astype(np.uint8))
+    return {'num_objects': num_objects[:n],
+            'latents': np.stack(np.unravel_index(flat[:n], DSPRITES_GRID), -1),  # (n, K, 5)
             'background': background[:n], 'colors': colors[:n]}
 
+# %% ../nbs/00b_sprites.ipynb #adbed8f0
 def compose_scenes(num_objects, latents, background, colors, sprite_fn: Callable) -> dict:
-    "Paint scenes in painter's order -> `{'images' (n,S,S,3) uint8, 'labels' (n,S,S) entity index, 'masks' (n,E,S,S) 0/255, latents...}`."
-    n, K = latents.shape[:2]; E = K + 1
-    present = np.arange(K)[None, :] < num_objects[:, None]                        # (n, K)
-    bi, ki = np.nonzero(present)                                                  # image and slot of every drawn sprite
-    lat = latents[bi, ki]                                                         # (M, 5) class indices
-    sprites = sprite_fn(lat[:, 0], lat[:, 1], lat[:, 2], lat[:, 3], lat[:, 4])    # (M, S, S) bool
+    ("Paint scenes in painter's order -> `{'images' (n,S,S,3) uint8, 'labels' (n,S,S) entity index, "
+     "'masks' (n,E,S,S) 0/255, latents...}`.")
+    n, K = latents.shape[:2]
+    E = K + 1
+    present = np.arange(K)[None, :] < num_objects[:, None]                      # (n, K)
+    bi, ki = np.nonzero(present)                                                # image and slot of every drawn sprite
+    lat = latents[bi, ki]                                                       # (M, 5) class indices
+    sprites = sprite_fn(lat[:, 0], lat[:, 1], lat[:, 2], lat[:, 3], lat[:, 4])  # (M, S, S) bool
     S = sprites.shape[-1]
     labels = np.zeros((n, S, S), np.uint8)
-    for k in range(K):                                                            # painter's order: slot k over slots < k
+    for k in range(K):  # painter's order: slot k over slots < k
         sel = ki == k
         labels[bi[sel]] = np.where(sprites[sel], np.uint8(k + 1), labels[bi[sel]])
-    palette = np.concatenate([background[:, None], np.where(present[..., None], colors, 0)], 1).astype(np.uint8)  # (n, E, 3)
-    images = palette[np.arange(n)[:, None, None], labels]                         # (n, S, S, 3)
+    # (n, E, 3)
+    palette = np.concatenate([background[:, None], np.where(present[..., None], colors, 0)], 1).astype(np.uint8)
+    images = palette[np.arange(n)[:, None, None], labels]  # (n, S, S, 3)
     masks = (labels[:, None] == np.arange(E, dtype=np.uint8)[None, :, None, None]).astype(np.uint8) * np.uint8(255)
-    def per_entity(values):                                                       # (n, K) -> (n, E), zero for bg / empty
-        out = np.zeros((n, E), np.float32); out[:, 1:] = np.where(present, values, 0); return out
+    def per_entity(values):  # (n, K) -> (n, E), zero for bg / empty
+        out = np.zeros((n, E), np.float32)
+        out[:, 1:] = np.where(present, values, 0)
+        return out
     return {'images': images, 'labels': labels, 'masks': masks,
             'x': per_entity(DSPRITES_POSITIONS[latents[..., 3]]), 'y': per_entity(DSPRITES_POSITIONS[latents[..., 4]]),
             'shape': per_entity(latents[..., 0] + 1.0), 'scale': per_entity(DSPRITES_SCALES[latents[..., 1]]),
@@ -196,19 +215,23 @@ def procedural_sprite_fn(supersample: int = 1) -> Callable:
                               DSPRITES_POSITIONS[yi], IMAGE_SIZE, supersample)
     return fn
 
-def generate_colored_mdsprites(out, num: int, seed: int = 0, sprites_npz=None, max_objects: int = 4, progress: bool = True,
-                               chunk: int = 2000, overwrite: bool = False, supersample: int = 1) -> Path:
+# %% ../nbs/00b_sprites.ipynb #c8d6bd92
+def generate_colored_mdsprites(out, num: int, seed: int = 0, sprites_npz=None, max_objects: int = 4,
+                               progress: bool = True, chunk: int = 2000, overwrite: bool = False,
+                               supersample: int = 1) -> Path:
     "Generate `num` ColoredMdSprites scenes (E = max_objects+1 entities) into the split folder `out`."
     if num <= 0: raise ValueError(f'num must be > 0, got {num}')
     if not 1 <= max_objects <= 254: raise ValueError(f'max_objects must be in 1..254, got {max_objects}')
     bank = load_dsprites_npz(sprites_npz, progress=progress) if sprites_npz else None
-    if bank is not None and bank.size != IMAGE_SIZE: raise ValueError(f'{sprites_npz}: frames are {bank.size}px, expected {IMAGE_SIZE}')
+    if bank is not None and bank.size != IMAGE_SIZE:
+        raise ValueError(f'{sprites_npz}: frames are {bank.size}px, expected {IMAGE_SIZE}')
     sprite_fn = bank.masks if bank is not None else procedural_sprite_fn(supersample)
     available = bank.available() if bank is not None else None
     E = max_objects + 1
     meta = {'variant': 'colored_on_colored' if E == 5 else f'colored_on_colored_E{E}', 'num_entities': E, 'channels': 3,
             'num_images': num, 'image_size': IMAGE_SIZE, 'source': 'ColoredMdSprites', 'start_idx': 0, 'seed': seed,
-            'max_objects': max_objects, 'sprites': str(Path(sprites_npz).resolve()) if sprites_npz else f'procedural (supersample={supersample})',
+            'max_objects': max_objects,
+            'sprites': str(Path(sprites_npz).resolve()) if sprites_npz else f'procedural (supersample={supersample})',
             'rng_block': _RNG_BLOCK, 'mask_values': [0, 255], 'created_by': 'generate_colored_mdsprites'}
     blocks_per_chunk = max(1, -(-chunk // _RNG_BLOCK))
     with _SplitWriter(out, split_arrays(num, E, 3), meta, overwrite) as arr, \
@@ -216,8 +239,10 @@ def generate_colored_mdsprites(out, num: int, seed: int = 0, sprites_npz=None, m
         for b0 in range(0, -(-num // _RNG_BLOCK), blocks_per_chunk):
             parts = [_sample_scenes(seed, b, min(_RNG_BLOCK, num - b * _RNG_BLOCK), max_objects, available)
                      for b in range(b0, min(b0 + blocks_per_chunk, -(-num // _RNG_BLOCK)))]
-            scenes = compose_scenes(*(np.concatenate([p[k] for p in parts]) for k in ('num_objects', 'latents', 'background', 'colors')), sprite_fn)
-            lo = b0 * _RNG_BLOCK; hi = lo + len(scenes['images'])
+            scenes = compose_scenes(*(np.concatenate([p[k] for p in parts])
+                                      for k in ('num_objects', 'latents', 'background', 'colors')), sprite_fn)
+            lo = b0 * _RNG_BLOCK
+            hi = lo + len(scenes['images'])
             for k in arr: arr[k][lo:hi] = scenes[k]
             bar.update(hi - lo)
     return Path(out)
