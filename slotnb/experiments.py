@@ -36,8 +36,8 @@ TABLES = {
             'cov_coco': dict(method='CovLoss', dataset='COCO', published=29.55),
             'cos_coco': dict(method='CosineLoss', dataset='COCO', published=34.23),
         },
-        footnotes={'a': 'not trained by the original code: its project page quotes this number from the DINOSAUR paper. '
-                        'Our row is the COCO CovLoss architecture trained without the regulariser.'},
+        footnotes={'a': 'not trained by the original code: its project page quotes this number from the DINOSAUR '
+                        'paper. Our row is the COCO CovLoss architecture trained without the regulariser.'},
         source="the original project's page (`page` branch, `docs/index.html`); its README holds no numbers. "
                'The original evaluates once, with unseeded slot initialisation.'),
     'table3': dict(
@@ -46,16 +46,19 @@ TABLES = {
             'dinosaur':           dict(method='DINOSAUR', dataset='COCO', slot_dim=256, published=None),
             'dinosaur_cov':       dict(method='DINOSAUR + CovLoss', dataset='COCO', slot_dim=256, published=None),
             'dinosaur_large':     dict(method='DINOSAUR, large dim', dataset='COCO', slot_dim=1024, published=None),
-            'dinosaur_large_cov': dict(method='DINOSAUR, large dim + CovLoss', dataset='COCO', slot_dim=1024, published=None),
+            'dinosaur_large_cov': dict(method='DINOSAUR, large dim + CovLoss', dataset='COCO', slot_dim=1024,
+                                       published=None),
         },
         footnotes={},
         source='the original repository has these configurations (commit `db5b29a`) but reports no numbers for them.'),
 }
 
+# %% ../nbs/95_experiments.ipynb #6a1b9f36
 def table_key(table) -> str:
     "'table1' from 1, '1' or 'table1' (likewise 3); a ValueError naming the known tables otherwise."
     key = f'table{table}' if str(table).isdigit() else str(table)
-    if key not in TABLES: raise ValueError(f"--table must be one of {[k[len('table'):] for k in TABLES]}, got {table!r}")
+    if key not in TABLES:
+        raise ValueError(f"--table must be one of {[k[len('table'):] for k in TABLES]}, got {table!r}")
     return key
 
 def check_preset(preset: str) -> str:
@@ -64,25 +67,29 @@ def check_preset(preset: str) -> str:
 
 # %% ../nbs/95_experiments.ipynb #dc449ccb
 def repo_root(start=None) -> Path | None:
-    "The checkout (folder with settings.ini and nbs/) that holds the slotnb package, else the one above `start` or the cwd."
+    ("The checkout (folder with settings.ini and nbs/) that holds the slotnb package, else the one above `start` or "
+     "the cwd.")
     cands = [Path(slotnb.__file__).resolve().parent] + [Path(p).resolve() for p in (start, Path.cwd()) if p is not None]
     for c in cands:
         for p in (c, *c.parents):
             if (p / 'settings.ini').is_file() and (p / 'nbs').is_dir(): return p
     return None
 
+# %% ../nbs/95_experiments.ipynb #8bb262f0
 def experiments_dir() -> Path:
-    "Folder of the experiment notebooks: `$SLOTNB_EXPERIMENTS`, else `nbs/experiments` of the checkout slotnb comes from."
+    ("Folder of the experiment notebooks: `$SLOTNB_EXPERIMENTS`, else `nbs/experiments` of the checkout slotnb comes "
+     "from.")
     env = os.environ.get('SLOTNB_EXPERIMENTS')
     if env:
         if not Path(env).is_dir(): raise FileNotFoundError(f'SLOTNB_EXPERIMENTS={env} is not a folder')
         return Path(env).resolve()
     root = repo_root()
     if root is None or not (root / 'nbs' / 'experiments').is_dir():
-        raise FileNotFoundError('the experiment notebooks (nbs/experiments/table1.ipynb, ...) were not found: install slotnb from '
-                                'a checkout (pip install -e .) or set SLOTNB_EXPERIMENTS to their folder')
+        raise FileNotFoundError('the experiment notebooks (nbs/experiments/table1.ipynb, ...) were not found: install '
+                                'slotnb from a checkout (pip install -e .) or set SLOTNB_EXPERIMENTS to their folder')
     return root / 'nbs' / 'experiments'
 
+# %% ../nbs/95_experiments.ipynb #da6a6fc3
 def notebook_path(notebook) -> Path:
     "The experiment notebook for a table (1, '3', 'table1') or an explicit `.ipynb` path."
     p = Path(str(notebook))
@@ -93,31 +100,37 @@ def notebook_path(notebook) -> Path:
     if not p.is_file(): raise FileNotFoundError(f'no notebook at {p}')
     return p
 
+# %% ../nbs/95_experiments.ipynb #50a0fc2a
 PARAMS_MARK = '# parameters'
 
 def experiment_notebook(notebook) -> tuple:
-    "(path, notebook) of an experiment notebook with its parameters cell tagged `parameters` (found by tag, or by its first line `# parameters`)."
+    ("(path, notebook) of an experiment notebook with its parameters cell tagged `parameters` (found by tag, or by its "
+     "first line `# parameters`).")
     import nbformat                                     # here, not at the top: it takes most of a second to import
     path = notebook_path(notebook)
     nb = nbformat.read(path, as_version=4)
     if not any('parameters' in c.metadata.get('tags', []) for c in nb.cells):
         marked = [c for c in nb.cells if c.cell_type == 'code' and c.source.lstrip().startswith(PARAMS_MARK)]
-        if not marked: raise ValueError(f'{path} has no parameters cell (tagged `parameters`, or starting with {PARAMS_MARK!r})')
+        if not marked:
+            raise ValueError(f'{path} has no parameters cell (tagged `parameters`, or starting with {PARAMS_MARK!r})')
         marked[0].metadata['tags'] = list(marked[0].metadata.get('tags', [])) + ['parameters']
     return path, nb
 
 # %% ../nbs/95_experiments.ipynb #cfd9c4ce
 def git_commit(root=None) -> dict:
-    "{'commit': HEAD sha or None, 'dirty': uncommitted changes to tracked files?} of the checkout at `root` (default: slotnb's)."
+    ("{'commit': HEAD sha or None, 'dirty': uncommitted changes to tracked files?} of the checkout at `root` "
+     "(default: slotnb's).")
     root = root or repo_root()
     if root is None: return {'commit': None, 'dirty': None}
     git = lambda *a: subprocess.run(['git', '-C', str(root), *a], capture_output=True, text=True, timeout=60)
     try:
         head = git('rev-parse', 'HEAD')
         if head.returncode != 0: return {'commit': None, 'dirty': None}
-        return {'commit': head.stdout.strip(), 'dirty': bool(git('status', '--porcelain', '--untracked-files=no').stdout.strip())}
+        return {'commit': head.stdout.strip(),
+                'dirty': bool(git('status', '--porcelain', '--untracked-files=no').stdout.strip())}
     except (OSError, subprocess.SubprocessError): return {'commit': None, 'dirty': None}
 
+# %% ../nbs/95_experiments.ipynb #53490f5a
 def _plain(o):
     "JSON-ready copy of `o`: NaN/inf → None, Paths → str, tuples → lists, numpy/torch scalars → Python numbers."
     if isinstance(o, dict): return {str(k): _plain(v) for k, v in o.items()}
@@ -128,6 +141,7 @@ def _plain(o):
     if isinstance(o, float) and not math.isfinite(o): return None
     return o
 
+# %% ../nbs/95_experiments.ipynb #6eb685a1
 def write_json(path, obj) -> Path:
     "Write `obj` as strict JSON atomically (temp file + rename), creating the folder."
     return write_text_atomic(path, json.dumps(_plain(obj), indent=2, allow_nan=False))
@@ -136,6 +150,7 @@ def write_json(path, obj) -> Path:
 class ExperimentFailed(RuntimeError):
     "An experiment notebook raised, or did not write its result; the message names the row and the executed notebook."
 
+# %% ../nbs/95_experiments.ipynb #15c91ed6
 def ipc_kernel_manager():
     """The kernel manager the table notebooks run under: a local kernel on Unix sockets (IPC transport) instead of TCP
     ports on localhost, so nothing listens on the network and ipykernel has nothing to warn about."""
@@ -144,6 +159,7 @@ def ipc_kernel_manager():
         def __init__(self, **kw): super().__init__(**{**kw, 'transport': 'ipc'})
     return IPCKernelManager
 
+# %% ../nbs/95_experiments.ipynb #6cf6b470
 def run_experiment(notebook, row: str, preset: str = 'smoke', out_dir='results', **params) -> dict:
     "Run `row` of an experiment notebook (table number/name or path) with papermill; returns the JSON record it wrote."
     import papermill as pm
@@ -161,14 +177,16 @@ def run_experiment(notebook, row: str, preset: str = 'smoke', out_dir='results',
     dest.mkdir(parents=True, exist_ok=True)
     out_nb, out_json, run_id = dest / f'{row}.ipynb', dest / f'{row}.json', uuid.uuid4().hex
     try:
-        pm.execute_notebook(nb, str(out_nb), parameters=dict(params, row=row, preset=preset, results_dir=str(out_dir), run_id=run_id),
+        pm.execute_notebook(nb, str(out_nb),
+                            parameters=dict(params, row=row, preset=preset, results_dir=str(out_dir), run_id=run_id),
                             kernel_name='python3', progress_bar=False, cwd=str(path.parent), log_output=False,
                             kernel_manager_class=ipc_kernel_manager())
     except pm.PapermillExecutionError as e:
         raise ExperimentFailed(f'{table} row {row!r} ({preset}) failed in cell {e.exec_count}: {e.ename}: {e.evalue} '
                                f'(executed notebook: {out_nb})') from None
     res = json.loads(out_json.read_text()) if out_json.exists() else {}
-    if res.get('run_id') != run_id: raise ExperimentFailed(f'{table} row {row!r} ran but did not write {out_json} (see {out_nb})')
+    if res.get('run_id') != run_id:
+        raise ExperimentFailed(f'{table} row {row!r} ran but did not write {out_json} (see {out_nb})')
     return res
 
 # %% ../nbs/95_experiments.ipynb #3302f3ef
@@ -182,26 +200,33 @@ def load_results(table, results_dir) -> dict:
         if p.exists(): out[row] = json.loads(p.read_text())
     return out
 
+# %% ../nbs/95_experiments.ipynb #4d394cc5
 def _x100(v, std=None, n=1) -> str:
     if v is None: return 'undefined'
     return f'{100 * v:.2f}' + (f' ± {100 * std:.2f}' if std is not None and n > 1 else '')
 
 def _hms(s) -> str:
     if s is None: return '?'
-    s = int(round(s)); return f'{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}'
+    s = int(round(s))
+    return f'{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}'
 
+# %% ../nbs/95_experiments.ipynb #1377db9f
 PRESET_NOTES = {
-    'smoke': 'smoke: a couple of training steps on a handful of generated/toy images. It proves the pipeline runs; its numbers mean nothing.',
+    'smoke': 'smoke: a couple of training steps on a handful of generated/toy images. It proves the pipeline runs; '
+             'its numbers mean nothing.',
     'cpu': 'cpu: smaller models trained for a few hundred to a thousand steps on 2 CPU cores (see README); '
            'not comparable to the original\'s 500k-step runs.',
-    'paper': 'paper: the original code\'s hyper-parameters (batch 64, 500k steps, lr 4e-4 with 10k warm-up and 100k half-life); '
-             'COCO stores embedded as the original did (raw [0, 1] pixels into the ViT, float32 tokens) unless --vit-input says otherwise.',
+    'paper': 'paper: the original code\'s hyper-parameters (batch 64, 500k steps, lr 4e-4 with 10k warm-up and 100k '
+             'half-life); COCO stores embedded as the original did (raw [0, 1] pixels into the ViT, float32 tokens) '
+             'unless --vit-input says otherwise.',
 }
 
+# %% ../nbs/95_experiments.ipynb #8da83f39
 def _batches(r) -> str: return f" (batches of {r['ari_batch_size']})" if r.get('ari_batch_size') else ''
 
 def assemble_table(table, results_dir, command: str | None = None) -> str:
-    "Markdown of `table` from the JSON records in `results_dir`: ours beside the published numbers, with protocol and budget."
+    ("Markdown of `table` from the JSON records in `results_dir`: ours beside the published numbers, with protocol "
+     "and budget.")
     key = table_key(table)
     spec, res = TABLES[key], load_results(key, results_dir)
     rows = spec['rows']
@@ -235,38 +260,46 @@ def assemble_table(table, results_dir, command: str | None = None) -> str:
         r = next((res[row] for row, spec_row in rows.items() if spec_row['dataset'] == ds and row in res
                   and res[row].get('one_slot_fg_ari') is not None), None)
         if r is None: continue
-        km = f", k-means on each image's colours {_x100(r['kmeans_fg_ari'])}" if r.get('kmeans_fg_ari') is not None else ''
-        refs.append(f"- {ds}: every pixel in one slot scores {_x100(r['one_slot_fg_ari'])}{km} (same test images, no training)")
+        km = (f", k-means on each image's colours {_x100(r['kmeans_fg_ari'])}" if r.get('kmeans_fg_ari') is not None
+              else '')
+        refs.append(f"- {ds}: every pixel in one slot scores {_x100(r['one_slot_fg_ari'])}{km} "
+                    "(same test images, no training)")
     if refs: lines += ['', 'Reference points, to read our numbers against:', *refs, '']
     lines += [f"Original: {spec['source']}", '',
-              'Ours: FG-ARI ×100 (adjusted Rand index over ground-truth foreground pixels). One training run: mean ± std over '
-              'the evaluation seeds (the slot-initialisation noise, which the original left unseeded). "(N runs)": mean ± '
-              'std over N training seeds, each run averaged over its evaluation seeds. "By the original\'s rule": the same '
-              'predictions scored with the original code\'s batch rule (a one-object image scores 1 whatever the prediction unless '
-              'another image of its evaluation batch has a zero denominator; `slotnb.metrics.ari_original_rule`), to compare '
-              'with the original\'s numbers like for like.', '']
+              'Ours: FG-ARI ×100 (adjusted Rand index over ground-truth foreground pixels). One training run: mean ± '
+              'std over the evaluation seeds (the slot-initialisation noise, which the original left unseeded). '
+              '"(N runs)": mean ± std over N training seeds, each run averaged over its evaluation seeds. '
+              '"By the original\'s rule": the same predictions scored with the original code\'s batch rule (a '
+              'one-object image scores 1 whatever the prediction unless another image of its evaluation batch has a '
+              'zero denominator; `slotnb.metrics.ari_original_rule`), to compare with the original\'s numbers '
+              'like for like.', '']
     presets = sorted({r['preset'] for r in res.values()}, key=PRESET_NAMES.index)
     if res:
         lines += ['### What each row was', '',
-                  "| row | preset | steps × batch | model | training data | evaluation | eval seeds | FG-ARI by the original's rule | mBO ×100 | train time | commit |",
+                  "| row | preset | steps × batch | model | training data | evaluation | eval seeds | "
+                  "FG-ARI by the original's rule | mBO ×100 | train time | commit |",
                   '|---|---|---|---|---|---|---|---|---|---|---|']
         for row in rows:
             if row not in res: continue
             r = res[row]
             commit = (r.get('commit') or '?')[:10] + (' (dirty)' if r.get('dirty') else '')
             resumed = f" (resumed at {r['resumed_from']:,})" if r.get('resumed_from') else ''
-            lines.append(f"| {row} | {r['preset']} | {r['steps']:,} × {r['batch_size']}{resumed} | {r['model']} | "
-                         f"{r['data']['train']} | {r['data']['eval']} | {', '.join(map(str, r['eval_seeds']))} | "
-                         f"{_x100(r['fg_ari_original_rule']) + _batches(r) if r.get('fg_ari_original_rule') is not None else '—'} | "
-                         f"{_x100(r.get('mbo'), r.get('mbo_std'), len(r['eval_seeds']))} | {_hms(r['wall_time_s'].get('train'))} | {commit} |")
+            lines.append(
+                f"| {row} | {r['preset']} | {r['steps']:,} × {r['batch_size']}{resumed} | {r['model']} | "
+                f"{r['data']['train']} | {r['data']['eval']} | {', '.join(map(str, r['eval_seeds']))} | "
+                f"{_x100(r['fg_ari_original_rule'])+_batches(r) if r.get('fg_ari_original_rule') is not None else '—'}"
+                f" | {_x100(r.get('mbo'), r.get('mbo_std'), len(r['eval_seeds']))} | "
+                f"{_hms(r['wall_time_s'].get('train'))} | {commit} |")
         lines += ['', '### Protocol', '']
         for p in dict.fromkeys(r['protocol'] for r in res.values()): lines.append(f'- {p}')
         notes = dict.fromkeys(n for r in res.values() for n in r.get('notes', []))
         for n in notes: lines.append(f'- {n}')
         for p in presets: lines.append(f'- {PRESET_NOTES[p]}')
-        if len(presets) > 1: lines.append(f"- **The rows come from different presets ({', '.join(presets)}): do not compare them.**")
+        if len(presets) > 1:
+            lines.append(f"- **The rows come from different presets ({', '.join(presets)}): do not compare them.**")
         total = sum(r['wall_time_s'].get('total') or 0 for r in res.values())
-        machines = sorted({r.get('provenance', {}).get('machine', '?') + (f" + {r['provenance']['gpu']}" if r.get('provenance', {}).get('gpu') else '')
+        machines = sorted({r.get('provenance', {}).get('machine', '?')
+                           + (f" + {r['provenance']['gpu']}" if r.get('provenance', {}).get('gpu') else '')
                            for r in res.values()})
         lines += ['', f"Budget: {_hms(total)} in all (training, evaluation, data), on {'; '.join(machines)}."]
     else:
@@ -284,18 +317,21 @@ def combine_seeds(records: list[dict]) -> dict:
     orig = [r['fg_ari_original_rule'] for r in records if r.get('fg_ari_original_rule') is not None]
     out = dict(records[0], fg_ari=statistics.fmean(fg), fg_ari_std=sd(fg), mbo=statistics.fmean(mb), mbo_std=sd(mb),
                fg_ari_original_rule=statistics.fmean(orig) if len(orig) == len(records) else None,
-               train_seeds=[r['seed'] for r in records], steps=round(statistics.fmean(steps)), steps_range=[min(steps), max(steps)],
-               per_train_seed=[{k: r.get(k) for k in ('seed', 'fg_ari', 'fg_ari_std', 'mbo', 'steps', 'checkpoint', 'run_id')}
-                               for r in records],
+               train_seeds=[r['seed'] for r in records], steps=round(statistics.fmean(steps)),
+               steps_range=[min(steps), max(steps)],
+               per_train_seed=[{k: r.get(k) for k in ('seed', 'fg_ari', 'fg_ari_std', 'mbo', 'steps', 'checkpoint',
+                                                      'run_id')} for r in records],
                wall_time_s={k: sum((r['wall_time_s'].get(k) or 0) for r in records) for k in records[0]['wall_time_s']})
     return out
 
+# %% ../nbs/95_experiments.ipynb #167db16b
 def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str | None = None, log=print,
               train_seeds=None, **params) -> dict:
-    """Run `rows` (default: all) of `table` with papermill, then write `<out>/<table>.md`: {'results', 'failed', 'markdown',
-    'path'}. With `train_seeds`, each row is trained once per seed (records `<row>.seed<N>.json`) and `<row>.json`
-    combines them (`combine_seeds`)."""
-    key = table_key(table); check_preset(preset)
+    """Run `rows` (default: all) of `table` with papermill, then write `<out>/<table>.md`: {'results', 'failed',
+    'markdown', 'path'}. With `train_seeds`, each row is trained once per seed (records `<row>.seed<N>.json`) and
+    `<row>.json` combines them (`combine_seeds`)."""
+    key = table_key(table)
+    check_preset(preset)
     rows = list(rows or TABLES[key]['rows'])
     bad = [r for r in rows if r not in TABLES[key]['rows']]
     if bad: raise ValueError(f'{key} has no row(s) {bad}; its rows: {list(TABLES[key]["rows"])}')
@@ -308,11 +344,14 @@ def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str
                 runs = []
                 for s in train_seeds:
                     runs.append(run_experiment(key, row, preset, out, **{**params, 'seed': s}))
-                    for ext in ('json', 'ipynb'): os.replace(Path(out) / key / f'{row}.{ext}', Path(out) / key / f'{row}.seed{s}.{ext}')
+                    for ext in ('json', 'ipynb'):
+                        os.replace(Path(out) / key / f'{row}.{ext}', Path(out) / key / f'{row}.seed{s}.{ext}')
                 r = combine_seeds(runs)
                 write_json(Path(out) / key / f'{row}.json', r)
         except ExperimentFailed as e:
-            failed[row] = str(e); log(f'[{i}/{len(rows)}] {key}/{row}: FAILED: {e}'); continue
+            failed[row] = str(e)
+            log(f'[{i}/{len(rows)}] {key}/{row}: FAILED: {e}')
+            continue
         results[row] = r
         log(f"[{i}/{len(rows)}] {key}/{row} ({preset}, {r['steps']:,} steps): FG-ARI×100 "
             f"{_x100(r.get('fg_ari'), r.get('fg_ari_std'), len(r['eval_seeds']))}, {time.time() - t0:.0f}s")
@@ -321,48 +360,66 @@ def run_table(table, preset: str = 'cpu', rows=None, out='results', command: str
     write_text_atomic(path, md)
     return {'results': results, 'failed': failed, 'markdown': md, 'path': path}
 
+# %% ../nbs/95_experiments.ipynb #b212df32
 def tables_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser('slotnb_tables', description='Run the rows of a table of the paper as papermill notebooks '
-                                '(nbs/experiments/table<N>.ipynb) and assemble <out>/table<N>.md with the original\'s numbers.')
+    p = argparse.ArgumentParser('slotnb_tables', description='Run the rows of a table of the paper as papermill '
+                                'notebooks (nbs/experiments/table<N>.ipynb) and assemble <out>/table<N>.md with the '
+                                'original\'s numbers.')
     p.add_argument('--table', required=True, help='1 or 3')
     p.add_argument('--preset', default='cpu', choices=PRESET_NAMES,
-                   help='smoke: seconds (CI); cpu: about an hour per table on 2 cores; paper: the original hyper-parameters (GPU)')
+                   help='smoke: seconds (CI); cpu: about an hour per table on 2 cores; paper: the original '
+                        'hyper-parameters (GPU)')
     p.add_argument('--rows', nargs='+', default=None, help='rows to run (default: all of the table)')
-    p.add_argument('--out', default='results', help='results folder: <out>/<table>/<row>.json and .ipynb, <out>/<table>.md')
+    p.add_argument('--out', default='results',
+                   help='results folder: <out>/<table>/<row>.json and .ipynb, <out>/<table>.md')
     p.add_argument('--device', default='cpu')
     p.add_argument('--steps', type=int, default=None, help="training steps (default: the preset's)")
     p.add_argument('--seed', type=int, default=None, help='training seed (default 0)')
     p.add_argument('--train-seeds', '--train_seeds', dest='train_seeds', type=int, nargs='+', default=None,
                    help='train each row once per seed; the table shows mean ± std over them (default: one run, --seed)')
-    p.add_argument('--minutes', type=float, default=None, help='wall-clock training budget per run (default: steps only)')
-    p.add_argument('--eval-seeds', '--eval_seeds', dest='eval_seeds', type=int, nargs='+', default=None, help='default 0 1 2')
+    p.add_argument('--minutes', type=float, default=None,
+                   help='wall-clock training budget per run (default: steps only)')
+    p.add_argument('--eval-seeds', '--eval_seeds', dest='eval_seeds', type=int, nargs='+', default=None,
+                   help='default 0 1 2')
     p.add_argument('--threads', type=int, default=None, help='torch threads inside each notebook')
     p.add_argument('--cmds_path', '--cmds-path', default=None,
-                   help='multi-dSprites colored_on_colored converted with slotnb_convert, with train/ and test/ (default: generate ColoredMdSprites)')
-    p.add_argument('--coco_root', '--coco-root', default=None, help='COCO 2017 root: annotations/instances_{train,val}2017.json, {train,val}2017/')
-    p.add_argument('--embed_path', '--embed-path', default=None, help='ViT feature stores: <embed_path>/train and <embed_path>/val (slotnb_embed)')
-    p.add_argument('--weights', default=None, help='ViT-B/16 DINO weights to embed COCO with (a .pth path, or hub); default: random init')
+                   help='multi-dSprites colored_on_colored converted with slotnb_convert, with train/ and test/ '
+                        '(default: generate ColoredMdSprites)')
+    p.add_argument('--coco_root', '--coco-root', default=None,
+                   help='COCO 2017 root: annotations/instances_{train,val}2017.json, {train,val}2017/')
+    p.add_argument('--embed_path', '--embed-path', default=None,
+                   help='ViT feature stores: <embed_path>/train and <embed_path>/val (slotnb_embed)')
+    p.add_argument('--weights', default=None,
+                   help='ViT-B/16 DINO weights to embed COCO with (a .pth path, or hub); default: random init')
     p.add_argument('--vit-input', '--vit_input', dest='vit_input', default=None, choices=['original', 'imagenet'],
-                   help="how COCO is fed to the ViT: original (raw [0,1] pixels, float32 tokens, as the original code) or imagenet "
-                        "(ImageNet-normalised, float16); default: original for --preset paper, imagenet otherwise")
-    p.add_argument('--work_dir', '--work-dir', default=None, help='runs, generated data, feature stores (default <out>/_work)')
+                   help="how COCO is fed to the ViT: original (raw [0,1] pixels, float32 tokens, as the original code) "
+                        "or imagenet (ImageNet-normalised, float16); default: original for --preset paper, imagenet "
+                        "otherwise")
+    p.add_argument('--work_dir', '--work-dir', default=None,
+                   help='runs, generated data, feature stores (default <out>/_work)')
     return p
 
+# %% ../nbs/95_experiments.ipynb #85d3aafc
 def _tables(argv=None):
     a = tables_parser().parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    params = {k: getattr(a, k) for k in ('device', 'steps', 'minutes', 'seed', 'eval_seeds', 'threads', 'cmds_path', 'coco_root',
-                                         'embed_path', 'weights', 'work_dir', 'vit_input')}
+    params = {k: getattr(a, k) for k in ('device', 'steps', 'minutes', 'seed', 'eval_seeds', 'threads', 'cmds_path',
+                                         'coco_root', 'embed_path', 'weights', 'work_dir', 'vit_input')}
     for k in ('cmds_path', 'coco_root', 'embed_path', 'weights', 'work_dir'):       # relative to where the command ran
-        if params[k] is not None and (k != 'weights' or Path(params[k]).exists()): params[k] = str(Path(params[k]).resolve())
-    res = run_table(a.table, a.preset, a.rows, a.out, command='slotnb_tables ' + shlex.join(argv), train_seeds=a.train_seeds,
-                    **params)
-    print(); print(res['markdown']); print(f"table: {res['path']}")
+        if params[k] is not None and (k != 'weights' or Path(params[k]).exists()):
+            params[k] = str(Path(params[k]).resolve())
+    res = run_table(a.table, a.preset, a.rows, a.out, command='slotnb_tables ' + shlex.join(argv),
+                    train_seeds=a.train_seeds, **params)
+    print()
+    print(res['markdown'])
+    print(f"table: {res['path']}")
     if res['failed']: raise ExperimentFailed(f"{len(res['failed'])} row(s) failed: {', '.join(res['failed'])}")
 
+# %% ../nbs/95_experiments.ipynb #c68b8591
 def tables_main(argv=None):
     "Console script `slotnb_tables`."
     try: code = run_main('slotnb_tables', _tables, argv)
     except ExperimentFailed as e:
-        print(f'slotnb_tables: error: {e}', file=sys.stderr); code = 1
+        print(f'slotnb_tables: error: {e}', file=sys.stderr)
+        code = 1
     sys.exit(code)

@@ -25,6 +25,7 @@ def atomic_path(path) -> Iterator[Path]:
     finally:
         tmp.unlink(missing_ok=True)
 
+# %% ../nbs/00a_files.ipynb #6f14ed25
 def write_text_atomic(path, text: str) -> Path:
     "Write `text` to `path` through `atomic_path`; returns the path."
     with atomic_path(path) as tmp: tmp.write_text(text)

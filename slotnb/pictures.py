@@ -24,13 +24,16 @@ def palette(n: int) -> np.ndarray:
     cmap = matplotlib.colormaps['tab20']
     return np.array([cmap(i % 20)[:3] for i in range(n)], np.float32)
 
+# %% ../nbs/05c_pictures.ipynb #6fd74d37
 BACKGROUND = (0.15, 0.15, 0.15)                       # dark grey: the background entity of a segmentation
 
 def with_background(colors: np.ndarray, background=BACKGROUND) -> np.ndarray:
     "`colors` (n, 3) with `background` in front as label 0: (n + 1, 3)."
     return np.concatenate([np.asarray(background, np.float32)[None], colors.astype(np.float32)])
 
-def overlay(image: np.ndarray, labels: np.ndarray, colors: np.ndarray, alpha: float = 0.6, ignore: np.ndarray | None = None) -> np.ndarray:
+# %% ../nbs/05c_pictures.ipynb #a663743c
+def overlay(image: np.ndarray, labels: np.ndarray, colors: np.ndarray, alpha: float = 0.6,
+            ignore: np.ndarray | None = None) -> np.ndarray:
     "Blend `colors[labels]` over an (H, W, 3) image; pixels where `ignore` is True keep the image."
     col = colors[labels]
     outim = (1 - alpha) * image + alpha * col
@@ -48,6 +51,7 @@ def _as_hwc_float(images) -> np.ndarray:
     a = np.clip(a.astype(np.float32), 0, 1)
     return np.repeat(a, 3, -1) if a.shape[-1] == 1 else a
 
+# %% ../nbs/05c_pictures.ipynb #c72328ae
 def sample_grid(images, masks=None, n: int = 16, ncols: int = 8, title: str | None = None) -> Figure:
     "Figure with the first `n` images (and their entity segmentations, from masks (N,E,H,W), below each)."
     imgs = _as_hwc_float(images[:n])
@@ -59,7 +63,8 @@ def sample_grid(images, masks=None, n: int = 16, ncols: int = 8, title: str | No
         if m.ndim != 4 or len(m) != n or m.shape[2:] != imgs.shape[1:3]:
             raise ValueError(f'masks must be (N, E, H, W) matching images {imgs.shape}, got {m.shape}')
         seg = with_background(palette(m.shape[1] - 1))[m.argmax(1)]             # (n, H, W, 3)
-    ncols = min(ncols, n); nrows = -(-n // ncols)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
     rows_per = 1 if seg is None else 2
     fig = Figure(figsize=(1.2 * ncols, 1.2 * nrows * rows_per + (0.3 if title else 0)), dpi=100)
     FigureCanvasAgg(fig)
@@ -73,6 +78,7 @@ def sample_grid(images, masks=None, n: int = 16, ncols: int = 8, title: str | No
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99 if not title else 0.93, wspace=0.05, hspace=0.05)
     return fig
 
+# %% ../nbs/05c_pictures.ipynb #4b0c2d97
 def save_sample_grid(split_dir, png_path, n: int = 16, ncols: int = 8) -> Path:
     "Save a grid of the first `n` images of a split folder and their segmentations to `png_path`."
     split_dir, png_path = Path(split_dir), Path(png_path)
@@ -82,16 +88,19 @@ def save_sample_grid(split_dir, png_path, n: int = 16, ncols: int = 8) -> Path:
     masks = np.load(split_dir / 'masks.npy', mmap_mode='r') if (split_dir / 'masks.npy').is_file() else None
     n = min(n, len(images))
     fig = sample_grid(np.asarray(images[:n]), None if masks is None else np.asarray(masks[:n]), n, ncols,
-                      title=f'{split_dir.name}: {n} of {len(images)} images' + ('' if masks is None else ' (below: masks)'))
+                      title=f'{split_dir.name}: {n} of {len(images)} images'
+                            + ('' if masks is None else ' (below: masks)'))
     png_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png_path, dpi=100)
     return png_path
 
 # %% ../nbs/05c_pictures.ipynb #c05p0012
 def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: int | None = None):
-    "Figure: rows = images; columns = input, reconstruction, then each slot's recon·mask + (1−mask) on white; `step` in the title."
+    ("Figure: rows = images; columns = input, reconstruction, then each slot's recon·mask + (1−mask) on white; "
+     "`step` in the title.")
     import matplotlib.pyplot as plt
-    n = min(n, images.shape[0]); K = out.masks.shape[1]
+    n = min(n, images.shape[0])
+    K = out.masks.shape[1]
     show = lambda t: ((t + 1) / 2 if rescaled else t).clamp(0, 1).permute(1, 2, 0).cpu().numpy()
     fig, axes = plt.subplots(n, K + 2, figsize=(1.3 * (K + 2), 1.3 * n), squeeze=False)
     for i in range(n):
@@ -99,7 +108,9 @@ def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: 
         m = out.masks[i].float().unsqueeze(1)                         # (K, 1, H, W)
         row += [show(out.slot_recons[i, k].float() * m[k] + (1 - m[k])) for k in range(K)]
         for j, (ax, im) in enumerate(zip(axes[i], row)):
-            ax.imshow(im); ax.set_xticks([]); ax.set_yticks([])
+            ax.imshow(im)
+            ax.set_xticks([])
+            ax.set_yticks([])
             if i == 0: ax.set_title(['input', 'recon'][j] if j < 2 else f'slot {j - 2}', fontsize=8)
     if step is not None: fig.suptitle(f'training step {step:,}', fontsize=9)
     fig.tight_layout()
@@ -107,19 +118,24 @@ def slot_picture(images: Tensor, out, n: int = 8, rescaled: bool = False, step: 
 
 # %% ../nbs/05c_pictures.ipynb #c05p0015
 def common_size(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor) -> tuple[Tensor, Tensor | None, Tensor]:
-    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') or (B, K, N) to the largest side, for pictures:
-    images and ground truth by pixel repetition (nearest), predicted masks bilinearly (as the metrics score them)."""
+    """Bring images (B, 3, h, w), ground truth (B, E, H, W) and predicted masks (B, K, h', w') or (B, K, N) to the
+    largest side, for pictures: images and ground truth by pixel repetition (nearest), predicted masks bilinearly (as
+    the metrics score them)."""
     pred_hw = _grid_of(pred_masks, 'pred_masks')                     # (B, K, N) token masks: their square grid
     sides = [images.shape[-1], pred_hw[0] if pred_hw else 0] + ([gt_masks.shape[-1]] if gt_masks is not None else [])
     S = max(sides)
     near = lambda t: t if t.shape[-1] == S else F.interpolate(t.float(), size=(S, S), mode='nearest')
     return near(images), (near(gt_masks) if gt_masks is not None else None), upsample_masks(pred_masks.float(), S)
 
-def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor, n: int = 8, rescaled: bool = False):
-    "Figure with rows of (input, predicted segmentation, ground truth). gt_masks (B, E, H, W) with background at 0; sizes may differ (`common_size`)."
+# %% ../nbs/05c_pictures.ipynb #3c7f21c5
+def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Tensor, n: int = 8,
+                         rescaled: bool = False):
+    ("Figure with rows of (input, predicted segmentation, ground truth). gt_masks (B, E, H, W) with background at 0; "
+     "sizes may differ (`common_size`).")
     import matplotlib.pyplot as plt
     images, gt_masks, pred_masks = common_size(images, gt_masks, pred_masks)
-    n = min(n, images.shape[0]); K = pred_masks.shape[1]
+    n = min(n, images.shape[0])
+    K = pred_masks.shape[1]
     cols = 4 if gt_masks is not None else 3
     fig, axes = plt.subplots(n, cols, figsize=(2 * cols, 2 * n), squeeze=False)
     colors = palette(max(K, gt_masks.shape[1] if gt_masks is not None else 0))
@@ -129,19 +145,24 @@ def segmentation_picture(images: Tensor, gt_masks: Tensor | None, pred_masks: Te
         panels = [img, colors[pred], overlay(img, pred, colors)]
         if gt_masks is not None:
             g = gt_masks[i].numpy()
-            flat = colors[g.argmax(0)]; flat[g.sum(0) == 0] = 1.0
+            flat = colors[g.argmax(0)]
+            flat[g.sum(0) == 0] = 1.0
             panels.append(flat)
         for j, (ax, p) in enumerate(zip(axes[i], panels)):
-            ax.imshow(p); ax.set_xticks([]); ax.set_yticks([])
+            ax.imshow(p)
+            ax.set_xticks([])
+            ax.set_yticks([])
             if i == 0: ax.set_title(['input', 'slots (argmax)', 'slots over input', 'ground truth'][j], fontsize=9)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/05c_pictures.ipynb #c05p0018
 def paint_masks(masks: torch.Tensor, ignore: torch.Tensor | None = None, seed: int = 0) -> np.ndarray:
-    "(M, S, S) instance masks → (S, S, 3) float RGB picture, one colour per instance (the palette from `seed` on); background black, ignored pixels grey."
+    ("(M, S, S) instance masks → (S, S, 3) float RGB picture, one colour per instance (the palette from `seed` on); "
+     "background black, ignored pixels grey.")
     colors = with_background(np.roll(palette(max(masks.shape[0], 20)), -seed, 0)[:masks.shape[0]], (0.0, 0.0, 0.0))
-    labels = (masks.long() * torch.arange(1, masks.shape[0] + 1)[:, None, None]).sum(0).clamp(max=masks.shape[0]).numpy()
+    labels = ((masks.long() * torch.arange(1, masks.shape[0] + 1)[:, None, None]).sum(0)
+              .clamp(max=masks.shape[0]).numpy())
     pic = colors[labels]
     if ignore is not None: pic[ignore.numpy()] = 0.5
     return pic
@@ -156,14 +177,19 @@ def loss_figure(scalars: dict, title: str = ''):
     s = scalars
     fig, (ax, ax_lr) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={'width_ratios': [3, 1]})
     if not s:
-        ax.text(0.5, 0.5, 'no scalars logged', ha='center', va='center'); return fig
+        ax.text(0.5, 0.5, 'no scalars logged', ha='center', va='center')
+        return fig
     for k in [k for k in s if k not in NOT_LOSSES]:
         ax.plot(s['step'], s[k], label='loss (mean over the log window)' if k == 'loss_mean' else k,
                 marker='.' if len(s['step']) < 20 else None)
     vals = np.concatenate([s[k] for k in s if k not in NOT_LOSSES])
     if np.all(vals[np.isfinite(vals)] > 0): ax.set_yscale('log')
-    ax.set_xlabel('step'); ax.set_title(title or 'training losses', fontsize=9); ax.legend(fontsize=7)
-    ax_lr.plot(s['step'], s['lr']); ax_lr.set_xlabel('step'); ax_lr.set_title('learning rate', fontsize=9)
+    ax.set_xlabel('step')
+    ax.set_title(title or 'training losses', fontsize=9)
+    ax.legend(fontsize=7)
+    ax_lr.plot(s['step'], s['lr'])
+    ax_lr.set_xlabel('step')
+    ax_lr.set_title('learning rate', fontsize=9)
     ax_lr.ticklabel_format(axis='y', style='sci', scilimits=(0, 0), useOffset=False)   # 1e-3, not 1e-8 + 9.999e-4
     fig.tight_layout()
     return fig

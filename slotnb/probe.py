@@ -28,20 +28,24 @@ NUMERIC = ('red', 'green', 'blue', 'scale', 'x', 'y')     # the 6 numeric target
 SHAPE_NAMES = ('background', 'square', 'ellipse', 'heart') # shape codes 0..3
 
 class ObjectTargets(NamedTuple):
-    "Ground truth per image and entity: `numeric (N, E, 6)` in raw units, `shape (N, E)` codes 0..3, `valid (N, E)` bool."
+    ("Ground truth per image and entity: `numeric (N, E, 6)` in raw units, `shape (N, E)` codes 0..3, "
+     "`valid (N, E)` bool.")
     numeric: Tensor
     shape: Tensor
     valid: Tensor
 
+# %% ../nbs/08b_probe.ipynb #99e01d20
 def object_targets(split_dir, indices=None) -> ObjectTargets:
     "The probe's targets for images `indices` (default: all) of a split folder."
     sp = load_split(split_dir)
     missing = [k for k in ('color', 'scale', 'x', 'y', 'shape', 'visibility') if k not in sp]
-    if missing: raise KeyError(f'{split_dir}: split has no latent arrays {missing}; the probe needs multi-dSprites latents')
+    if missing:
+        raise KeyError(f'{split_dir}: split has no latent arrays {missing}; the probe needs multi-dSprites latents')
     idx = np.arange(len(sp['shape'])) if indices is None else np.asarray(indices)
     take = lambda k: torch.from_numpy(np.asarray(sp[k][idx], np.float32))
     color = take('color')
-    if color.shape[-1] != 3: raise ValueError(f'{split_dir}: colour latents have {color.shape[-1]} channels; the probe needs RGB (3)')
+    if color.shape[-1] != 3:
+        raise ValueError(f'{split_dir}: colour latents have {color.shape[-1]} channels; the probe needs RGB (3)')
     numeric = torch.cat([color, take('scale')[..., None], take('x')[..., None], take('y')[..., None]], -1)   # (N, E, 6)
     shape = take('shape').round().long()                                                                # (N, E)
     valid = (shape > 0) & (take('visibility') > 0)
@@ -61,16 +65,21 @@ class ProbeData:
 
     def __len__(self): return len(self.slots)
 
+# %% ../nbs/08b_probe.ipynb #2d327d86
 def _split_root(dataset):
     "The split folder behind a MultiDSprites dataset (unwrapping Subsets)."
     d = dataset
     while not hasattr(d, 'root') and hasattr(d, 'dataset'): d = d.dataset
-    if not hasattr(d, 'root'): raise TypeError(f'{type(dataset).__name__}: expected a MultiDSprites dataset (or a Subset of one) with a .root split folder')
+    if not hasattr(d, 'root'):
+        raise TypeError(f'{type(dataset).__name__}: expected a MultiDSprites dataset (or a Subset of one) with a .root '
+                        'split folder')
     return d.root
 
 @torch.no_grad()
-def extract_slots(model: nn.Module, dataset, seed: int = 0, batch_size: int = 64, device='cpu', progress: bool = False) -> ProbeData:
-    "Slots of every image of `dataset` (model frozen, slot noise from a generator seeded with `seed`) and their targets."
+def extract_slots(model: nn.Module, dataset, seed: int = 0, batch_size: int = 64, device='cpu',
+                  progress: bool = False) -> ProbeData:
+    ("Slots of every image of `dataset` (model frozen, slot noise from a generator seeded with `seed`) and their "
+     "targets.")
     was_training = model.training
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
@@ -79,14 +88,16 @@ def extract_slots(model: nn.Module, dataset, seed: int = 0, batch_size: int = 64
     try:
         for batch in tqdm(loader, disable=not progress, desc='slots', leave=False):
             out = model(batch['image'].to(device), generator=g)
-            slots.append(out.slots.float().cpu()); index.append(batch['index'])
+            slots.append(out.slots.float().cpu())
+            index.append(batch['index'])
     finally: model.train(was_training)
     index = torch.cat(index)
     return ProbeData(torch.cat(slots), object_targets(_split_root(dataset), index.numpy()))
 
 # %% ../nbs/08b_probe.ipynb #315848de
 class PropertyHead(nn.Module):
-    "Slot `(..., D)` → standardised numeric properties `(..., 6)` and shape logits `(..., num_shapes)`: Linear → LeakyReLU → Linear."
+    ("Slot `(..., D)` → standardised numeric properties `(..., 6)` and shape logits `(..., num_shapes)`: "
+     "Linear → LeakyReLU → Linear.")
     def __init__(self, dim: int, hidden: int = 256, num_shapes: int = 4):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(dim, hidden), nn.LeakyReLU(), nn.Linear(hidden, len(NUMERIC) + num_shapes))
@@ -105,6 +116,7 @@ class PropertyHead(nn.Module):
         num, logits = self(slots)
         return num * self.target_std + self.target_mean, logits
 
+# %% ../nbs/08b_probe.ipynb #391f0df2
 def target_stats(targets: ObjectTargets) -> tuple[Tensor, Tensor]:
     "Mean and standard deviation `(6,)` of the numeric targets over valid objects (a constant target gets std 1)."
     vals = targets.numeric[targets.valid]                          # (M, 6)
@@ -114,26 +126,33 @@ def target_stats(targets: ObjectTargets) -> tuple[Tensor, Tensor]:
 
 # %% ../nbs/08b_probe.ipynb #ed0b1d96
 def match_cost(pred_numeric: Tensor, pred_logits: Tensor, tgt_numeric: Tensor, tgt_shape: Tensor, terms: bool = False):
-    "Cost `(B, K, E)` of pairing slot k with object e (standardised numerics); with `terms=True` also the 5 parts `(B, K, E, 5)`."
+    ("Cost `(B, K, E)` of pairing slot k with object e (standardised numerics); with `terms=True` also the 5 parts "
+     "`(B, K, E, 5)`.")
     diff2 = (pred_numeric[:, :, None, :] - tgt_numeric[:, None, :, :]).square()          # (B, K, E, 6)
     logp = pred_logits.log_softmax(-1)                                                    # (B, K, S)
     ce = -torch.gather(logp, 2, tgt_shape[:, None, :].expand(-1, logp.shape[1], -1))     # (B, K, E)
-    parts = torch.stack([diff2[..., :3].mean(-1), diff2[..., 3], diff2[..., 4], diff2[..., 5], ce], -1)   # colour, scale, x, y, shape
+    # colour, scale, x, y, shape
+    parts = torch.stack([diff2[..., :3].mean(-1), diff2[..., 3], diff2[..., 4], diff2[..., 5], ce], -1)
     cost = parts.sum(-1)
     return (cost, parts) if terms else cost
 
+# %% ../nbs/08b_probe.ipynb #8692b7f4
 def hungarian_match(cost: Tensor, valid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    "Minimal-cost slot↔object pairs per image over valid objects: `(image, slot, object)` index tensors, one entry per pair."
+    ("Minimal-cost slot↔object pairs per image over valid objects: `(image, slot, object)` index tensors, one entry "
+     "per pair.")
     c, v = cost.detach().cpu().double().numpy(), valid.cpu().numpy()
     bi, ki, ei = [], [], []
     for b in range(c.shape[0]):
         objs = np.flatnonzero(v[b])
         if len(objs) == 0: continue
         rows, cols = linear_sum_assignment(c[b][:, objs])
-        bi.append(np.full(len(rows), b)); ki.append(rows); ei.append(objs[cols])
+        bi.append(np.full(len(rows), b))
+        ki.append(rows)
+        ei.append(objs[cols])
     cat = lambda xs: torch.from_numpy(np.concatenate(xs) if xs else np.zeros(0, np.int64)).long().to(cost.device)
     return cat(bi), cat(ki), cat(ei)
 
+# %% ../nbs/08b_probe.ipynb #2bcc7bce
 def probe_loss(head: PropertyHead, slots: Tensor, targets: ObjectTargets) -> tuple[Tensor, dict]:
     "Mean matched cost over the visible objects of a batch, and its parts (unweighted means) for logging."
     num, logits = head(slots)
@@ -151,6 +170,7 @@ def r2(y_true: Tensor, y_pred: Tensor) -> float:
     ss_tot = (y_true - y_true.mean(0)).square().sum(0)
     return float((1 - ss_res / ss_tot).mean())
 
+# %% ../nbs/08b_probe.ipynb #5eaac882
 @torch.no_grad()
 def evaluate_probe(head: PropertyHead, data: ProbeData, batch_size: int = 1024) -> dict:
     "Shape accuracy, R² of colour/scale/x/y and the mean matched loss of `head` on `data` (after Hungarian matching)."
@@ -163,14 +183,17 @@ def evaluate_probe(head: PropertyHead, data: ProbeData, batch_size: int = 1024) 
         num, logits = head(chunk.slots.to(dev))
         cost = match_cost(num, logits, head.standardize(tg.numeric), tg.shape)
         b, k, e = hungarian_match(cost, tg.valid)
-        losses.append(cost[b, k, e].sum()); n_obj += int(tg.valid.sum())
-        pred_num.append((num[b, k] * head.target_std + head.target_mean).cpu()); pred_shape.append(logits[b, k].argmax(-1).cpu())
-        true_num.append(tg.numeric[b, e].cpu()); true_shape.append(tg.shape[b, e].cpu())
+        losses.append(cost[b, k, e].sum())
+        n_obj += int(tg.valid.sum())
+        pred_num.append((num[b, k] * head.target_std + head.target_mean).cpu())
+        pred_shape.append(logits[b, k].argmax(-1).cpu())
+        true_num.append(tg.numeric[b, e].cpu())
+        true_shape.append(tg.shape[b, e].cpu())
     pn, ps, tn, ts = (torch.cat(x) for x in (pred_num, pred_shape, true_num, true_shape))
     if len(pn) < 2: raise ValueError(f'only {len(pn)} matched objects: cannot score the probe')
-    return {'shape_acc': float((ps == ts).double().mean()), 'r2_color': r2(tn[:, :3], pn[:, :3]), 'r2_scale': r2(tn[:, 3], pn[:, 3]),
-            'r2_x': r2(tn[:, 4], pn[:, 4]), 'r2_y': r2(tn[:, 5], pn[:, 5]), 'loss': float(sum(losses) / len(pn)),
-            'n_matched': len(pn), 'n_objects': n_obj, 'n_images': len(data)}
+    return {'shape_acc': float((ps == ts).double().mean()), 'r2_color': r2(tn[:, :3], pn[:, :3]),
+            'r2_scale': r2(tn[:, 3], pn[:, 3]), 'r2_x': r2(tn[:, 4], pn[:, 4]), 'r2_y': r2(tn[:, 5], pn[:, 5]),
+            'loss': float(sum(losses) / len(pn)), 'n_matched': len(pn), 'n_objects': n_obj, 'n_images': len(data)}
 
 # %% ../nbs/08b_probe.ipynb #755d6984
 class EarlyStopping:
@@ -185,24 +208,29 @@ class EarlyStopping:
         self.bad += 1
         return False, self.bad >= self.patience
 
+# %% ../nbs/08b_probe.ipynb #7a01ff5a
 def probe_lr(step: int, lr: float = 1e-3, decay: float = 0.5, decay_every: int = 2000) -> float:
     "Learning rate at `step` (0-based): `lr · decay^(step // decay_every)`."
     return lr * decay ** (step // decay_every)
 
+# %% ../nbs/08b_probe.ipynb #e529e8a8
 @torch.no_grad()
 def _val_loss(head, data: ProbeData, batch_size: int = 1024) -> float:
     return evaluate_probe(head, data, batch_size)['loss']
 
-def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes: int = 4, lr: float = 1e-3, batch_size: int = 64,
-                max_steps: int = 6000, decay_every: int = 2000, decay: float = 0.5, eval_every: int = 250, patience: int = 3,
-                min_delta: float = 0.01, seed: int = 0, device='cpu', progress: bool = False) -> tuple[PropertyHead, list[dict]]:
-    "Fit a `PropertyHead` on frozen slots; returns the head with the weights of the best validation check, and the history."
+def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes: int = 4, lr: float = 1e-3,
+                batch_size: int = 64, max_steps: int = 6000, decay_every: int = 2000, decay: float = 0.5,
+                eval_every: int = 250, patience: int = 3, min_delta: float = 0.01, seed: int = 0, device='cpu',
+                progress: bool = False) -> tuple[PropertyHead, list[dict]]:
+    ("Fit a `PropertyHead` on frozen slots; returns the head with the weights of the best validation check, and the "
+     "history.")
     if len(train) < batch_size: raise ValueError(f'{len(train)} training images is fewer than one batch ({batch_size})')
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         head = PropertyHead(train.slots.shape[-1], hidden, num_shapes)
     mean, std = target_stats(train.targets)
-    head.target_mean.copy_(mean); head.target_std.copy_(std)
+    head.target_mean.copy_(mean)
+    head.target_std.copy_(std)
     head = head.to(device)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
@@ -210,34 +238,42 @@ def train_probe(train: ProbeData, val: ProbeData, hidden: int = 256, num_shapes:
     order, pos, window = torch.randperm(len(train), generator=g), 0, []
     for step in tqdm(range(max_steps), disable=not progress, desc='probe', leave=False):
         if pos + batch_size > len(train): order, pos = torch.randperm(len(train), generator=g), 0
-        batch = train.subset(order[pos:pos + batch_size]); pos += batch_size
+        batch = train.subset(order[pos:pos + batch_size])
+        pos += batch_size
         for grp in opt.param_groups: grp['lr'] = probe_lr(step, lr, decay, decay_every)
         head.train()
         loss, _ = probe_loss(head, batch.slots.to(device), ObjectTargets(*(t.to(device) for t in batch.targets)))
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
         window.append(loss.item())
         if (step + 1) % eval_every == 0 or step + 1 == max_steps:
             v = _val_loss(head, val)
             improved, stop = stopper.update(v)
             if improved: best_state = copy.deepcopy(head.state_dict())
-            history.append({'step': step + 1, 'train_loss': float(np.mean(window)), 'val_loss': v, 'lr': probe_lr(step, lr, decay, decay_every), 'best': improved})
+            history.append({'step': step + 1, 'train_loss': float(np.mean(window)), 'val_loss': v,
+                            'lr': probe_lr(step, lr, decay, decay_every), 'best': improved})
             window = []
             if stop: break
     head.load_state_dict(best_state)
     return head.eval(), history
 
 # %% ../nbs/08b_probe.ipynb #9c6668c8
-def run_probe(model: nn.Module, train_dataset, test_dataset, n_train: int = 10000, n_val: int = 1000, n_test: int = 2000,
-              seed: int = 0, batch_size: int = 64, device='cpu', progress: bool = True, **train_kw) -> tuple[dict, PropertyHead]:
-    "Extract frozen slots (seeded), train a property probe, score it on `test_dataset`: (metrics + history + sizes as plain JSON-able values, head)."
+def run_probe(model: nn.Module, train_dataset, test_dataset, n_train: int = 10000, n_val: int = 1000,
+              n_test: int = 2000, seed: int = 0, batch_size: int = 64, device='cpu', progress: bool = True,
+              **train_kw) -> tuple[dict, PropertyHead]:
+    ("Extract frozen slots (seeded), train a property probe, score it on `test_dataset`: (metrics + history + sizes "
+     "as plain JSON-able values, head).")
     if len(train_dataset) < n_train + n_val:
-        raise ValueError(f'the training dataset has {len(train_dataset)} images, fewer than n_train + n_val = {n_train + n_val}')
+        raise ValueError(f'the training dataset has {len(train_dataset)} images, fewer than n_train + n_val = '
+                         f'{n_train + n_val}')
     Sub = torch.utils.data.Subset
-    fit = extract_slots(model, Sub(train_dataset, range(n_train + n_val)), seed=seed, batch_size=batch_size, device=device, progress=progress)
-    test = extract_slots(model, Sub(test_dataset, range(min(n_test, len(test_dataset)))), seed=seed + 1, batch_size=batch_size,
-                         device=device, progress=progress)
-    head, history = train_probe(fit.subset(range(n_train)), fit.subset(range(n_train, n_train + n_val)), batch_size=batch_size,
-                                seed=seed, device=device, progress=progress, **train_kw)
+    fit = extract_slots(model, Sub(train_dataset, range(n_train + n_val)), seed=seed, batch_size=batch_size,
+                        device=device, progress=progress)
+    test = extract_slots(model, Sub(test_dataset, range(min(n_test, len(test_dataset)))), seed=seed + 1,
+                         batch_size=batch_size, device=device, progress=progress)
+    head, history = train_probe(fit.subset(range(n_train)), fit.subset(range(n_train, n_train + n_val)),
+                                batch_size=batch_size, seed=seed, device=device, progress=progress, **train_kw)
     res = evaluate_probe(head, test)
-    return {**res, 'history': history, 'steps': history[-1]['step'] if history else 0, 'n_train': n_train, 'n_val': n_val,
-            'n_test': len(test), 'seed': seed}, head
+    return {**res, 'history': history, 'steps': history[-1]['step'] if history else 0, 'n_train': n_train,
+            'n_val': n_val, 'n_test': len(test), 'seed': seed}, head

@@ -27,8 +27,9 @@ from .experiments import check_preset, git_commit
 # %% ../nbs/96_rows.ipynb #a96r0007
 def provenance() -> dict:
     "Commit, versions, machine and time of a result."
-    return {**git_commit(), 'slotnb': slotnb.__version__, 'torch': torch.__version__, 'python': platform.python_version(),
-            'machine': f'{platform.machine()}, {os.cpu_count()} CPUs', 'torch_threads': torch.get_num_threads(),
+    return {**git_commit(), 'slotnb': slotnb.__version__, 'torch': torch.__version__,
+            'python': platform.python_version(), 'machine': f'{platform.machine()}, {os.cpu_count()} CPUs',
+            'torch_threads': torch.get_num_threads(),
             'gpu': torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             'finished': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
 
@@ -41,9 +42,12 @@ def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
         ck = load_checkpoint(ckpt)
         start, saved = ck['step'], ck['config']
         diff = resume_conflicts(saved, cfg)                        # the rule `train --resume` applies (chapter 07)
-        if diff: raise ValueError(f'{ckpt} was trained with other settings {diff} (saved, requested): use another work_dir or delete it')
+        if diff:
+            raise ValueError(f'{ckpt} was trained with other settings {diff} (saved, requested): use another work_dir '
+                             'or delete it')
         if start > cfg.num_train_steps:
-            raise ValueError(f'{ckpt} is at step {start}, past the requested {cfg.num_train_steps} steps: use another work_dir or delete it')
+            raise ValueError(f'{ckpt} is at step {start}, past the requested {cfg.num_train_steps} steps: use another '
+                             'work_dir or delete it')
     t0 = time.time()
     res = train(dataclasses.replace(cfg, resume=True), dataset, progress=progress)
     return {**res, 'resumed_from': start, 'train_s': time.time() - t0}
@@ -56,6 +60,7 @@ VIT_INPUTS = {'original': dict(normalize=False, dtype='float32'),   # the origin
 
 def default_vit_input(preset: str) -> str: return 'original' if preset == 'paper' else 'imagenet'
 
+# %% ../nbs/96_rows.ipynb #34e5a6ec
 def _weights_tag(weights) -> str:
     if weights in (None, 'random'): return 'random'
     return 'hub' if weights == 'hub' else Path(str(weights)).stem
@@ -72,10 +77,11 @@ def _embed(root, split, out, seed: int = 0, **kw) -> Path:
         embed_split(root, split, out, progress=False, **kw)
     return Path(out)
 
+# %% ../nbs/96_rows.ipynb #5bb8b090
 def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, weights=None, device: str = 'cpu',
                         vit_input: str | None = None) -> dict:
-    """The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the table
-    above), with the ViT input `vit_input` (`VIT_INPUTS`; None: the preset's default)."""
+    """The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the
+    table above), with the ViT input `vit_input` (`VIT_INPUTS`; None: the preset's default)."""
     check_preset(preset)
     vit_input = vit_input or default_vit_input(preset)
     if vit_input not in VIT_INPUTS: raise ValueError(f'vit_input must be one of {list(VIT_INPUTS)}, got {vit_input!r}')
@@ -84,44 +90,49 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
     if embed_path is not None:
         ev = resolve_store(embed_path, 'val')
         if FeatureStore(ev).meta['split'] != 'val':
-            raise ValueError(f"{ev} holds {FeatureStore(ev).meta['split']} features: evaluation needs a val2017 store at {Path(embed_path) / 'val'}")
+            raise ValueError(f"{ev} holds {FeatureStore(ev).meta['split']} features: evaluation needs a val2017 store "
+                             f"at {Path(embed_path) / 'val'}")
         tr = Path(embed_path) / 'train'
         if not (tr / 'index.json').is_file():
             if preset == 'paper':
                 raise FileNotFoundError(f'no train2017 feature store at {tr}: the paper preset trains on train2017 '
                                         f'(make it with slotnb_embed --split train --output_dir {tr})')
-            tr = ev; notes.append('no train store: trained on the evaluation images')
-        text = f"stores under {embed_path} ({FeatureStore(ev).meta['model_name']}, weights {FeatureStore(ev).meta['weights']})"
+            tr = ev
+            notes.append('no train store: trained on the evaluation images')
+        text = (f"stores under {embed_path} ({FeatureStore(ev).meta['model_name']}, "
+                f"weights {FeatureStore(ev).meta['weights']})")
     elif coco_root is not None:
         if preset == 'paper' and weights in (None, 'random'):
-            raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH (the official '
-                             'dino_vitbase16_pretrain.pth or a timm checkpoint), or a ready embed_path')
+            raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH '
+                             '(the official dino_vitbase16_pretrain.pth or a timm checkpoint), or a ready embed_path')
         lim = CPU_COCO_LIMITS if preset != 'paper' else {'train': None, 'val': None}
         base = feats / f'coco-{_weights_tag(weights)}-{vit_input}'
-        tr, ev = (_embed(coco_root, s, base / f'{s}-{lim[s] or "all"}', model_name=VIT_B_DINO, weights=weights, limit=lim[s],
-                         device=device, num_workers=4 if preset == 'paper' else 0, **how) for s in ('train', 'val'))
+        tr, ev = (_embed(coco_root, s, base / f'{s}-{lim[s] or "all"}', model_name=VIT_B_DINO, weights=weights,
+                         limit=lim[s], device=device, num_workers=4 if preset == 'paper' else 0, **how)
+                  for s in ('train', 'val'))
         text = _weights_text(weights)
     elif preset == 'smoke':
         toy = Path(work_dir) / 'toy_coco'
         if not (toy / 'annotations' / 'instances_val2017.json').exists(): write_toy_coco(toy, 'val')
-        tr = ev = _embed(toy, 'val', feats / f'smoke-toy-{vit_input}', model_name='vit_tiny_patch16_224', weights='random',
-                         vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device, **how)
+        tr = ev = _embed(toy, 'val', feats / f'smoke-toy-{vit_input}', model_name='vit_tiny_patch16_224',
+                         weights='random', vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device, **how)
         text = 'vit_tiny_patch16_224 with 1 block, random init (smoke only)'
         notes.append('toy COCO-format images; trained on the evaluation images')
     elif preset == 'cpu':
         shared = shared_data_dir()
         if shared is None:
-            raise FileNotFoundError('the cpu preset\'s COCO rows use the COCO subsets in shared/data, which were not found: '
-                                    'pass coco_root (a COCO 2017 root) or embed_path (feature stores)')
+            raise FileNotFoundError('the cpu preset\'s COCO rows use the COCO subsets in shared/data, which were not '
+                                    'found: pass coco_root (a COCO 2017 root) or embed_path (feature stores)')
         tag = _weights_tag(weights)
         tr = _embed(shared / 'coco/val2017_panoptic_lightly', 'val', feats / f'cpu-{tag}-{vit_input}-panoptic100',
                     model_name=VIT_B_DINO, weights=weights, annotations='panoptic', num_workers=0, device=device, **how)
-        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-{vit_input}-tiny80', model_name=VIT_B_DINO,
-                    weights=weights, num_workers=0, device=device, **how)
+        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-{vit_input}-tiny80',
+                    model_name=VIT_B_DINO, weights=weights, num_workers=0, device=device, **how)
         text = _weights_text(weights)
     else:
-        raise ValueError('the paper preset\'s COCO rows need coco_root (COCO 2017: annotations/instances_{train,val}2017.json, '
-                         '{train,val}2017/) or embed_path (stores from slotnb_embed, in embed_path/train and embed_path/val)')
+        raise ValueError('the paper preset\'s COCO rows need coco_root (COCO 2017: '
+                         'annotations/instances_{train,val}2017.json, {train,val}2017/) or embed_path (stores from '
+                         'slotnb_embed, in embed_path/train and embed_path/val)')
     st_tr, st_ev = FeatureStore(tr), FeatureStore(ev)
     check_pipeline(st_tr.pipeline, st_ev, f'the COCO rows ({preset}): training store {st_tr.path} vs evaluation store')
     made = st_ev.pipeline
@@ -129,18 +140,21 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
         notes.append(f'ViT input: {pipeline_name(made)} (the given stores), not the {vit_input!r} pipeline')
     overlap = len(set(st_tr.image_ids) & set(st_ev.image_ids))
     if overlap and tr != ev: notes.append(f'{overlap} image(s) in both the training and the evaluation set')
-    describe = lambda st: f"{len(st)} COCO {st.meta['split']}2017 images ({st.meta['annotations']} annotations, {Path(st.meta['dataset_path']).name})"
+    describe = lambda st: (f"{len(st)} COCO {st.meta['split']}2017 images ({st.meta['annotations']} annotations, "
+                           f"{Path(st.meta['dataset_path']).name})")
     return {'train': Path(tr), 'eval': Path(ev), 'dataset_path': None if coco_root is None else str(coco_root),
             'vit_dim': st_ev.dim, 'num_tokens': st_ev.num_tokens, 'features': text, 'protocol': st_ev.meta['protocol'],
-            'normalize': made['normalize'], 'pipeline': pipeline_name(made), 'train_data': describe(st_tr), 'eval_data': describe(st_ev),
-            'n_train': len(st_tr), 'n_eval': len(st_ev), 'overlap': overlap, 'notes': notes}
+            'normalize': made['normalize'], 'pipeline': pipeline_name(made), 'train_data': describe(st_tr),
+            'eval_data': describe(st_ev), 'n_train': len(st_tr), 'n_eval': len(st_ev), 'overlap': overlap,
+            'notes': notes}
 
 # %% ../nbs/96_rows.ipynb #545375e9
 def describe_config(cfg: SlotConfig) -> str:
     "One line: slots, slot dim, encoder → decoder, regulariser."
     if cfg.base: reg = 'no regulariser'
     elif cfg.info_nce:
-        reg = f"CosineLoss (w={cfg.info_nce_weight:g}, P={cfg.proj_dim}{', identity head' if cfg.identity_proj else ''})"
+        reg = (f"CosineLoss (w={cfg.info_nce_weight:g}, P={cfg.proj_dim}"
+               f"{', identity head' if cfg.identity_proj else ''})")
     elif cfg.regularizer_inert: reg = 'no regulariser (CovLoss weights 0)'
     else:
         head = 'identity head' if cfg.identity_proj else 'LayerNorm head' if cfg.proj_layernorm else 'BatchNorm head'
@@ -150,14 +164,16 @@ def describe_config(cfg: SlotConfig) -> str:
     if cfg.mode == 'image':
         arch = f"CNN (strides {tuple(cfg.encoder_strides)}) → {cfg.decoder_type or 'fixed'} decoder, {R}px"
         levers = [n for n, on in (('RGB skip', cfg.encoder_rgb), ('learned slot queries', cfg.slot_init == 'learned'),
-                                  ('implicit gradient', cfg.implicit_grad), ('one colour per slot', cfg.decoder_flat_color),
+                                  ('implicit gradient', cfg.implicit_grad),
+                                  ('one colour per slot', cfg.decoder_flat_color),
                                   (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels)) if on]
         if levers: arch += f" ({', '.join(levers)})"
     elif cfg.mode == 'dinosaur':
         arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '
                 f'{cfg.decoder_hid_dim} ch) → {R}px image')
     else:
-        arch = f'{cfg.vit_dim}-d ViT tokens → MLP decoder ({cfg.decoder_mlp_num_layers} layers of {cfg.decoder_hid_dim}) → tokens'
+        arch = (f'{cfg.vit_dim}-d ViT tokens → MLP decoder ({cfg.decoder_mlp_num_layers} layers of '
+                f'{cfg.decoder_hid_dim}) → tokens')
     clip = f', grad clip {cfg.grad_clip:g}' if cfg.grad_clip >= 0 else ''
     return f'K={cfg.num_slots}, D={cfg.hid_dim}; {arch}; {reg}{clip}'
 

@@ -25,45 +25,56 @@ def tap_validity(out_size: int, in_size: int, kernel: int, stride: int = 1, padd
         ok = (m >= 0) & (m < in_size)
     return ok.float()
 
+# %% ../nbs/04b_shortcut.ipynb #a11bcb37
 def _conv_out_size(layer, axis: int, size: int) -> int:
     k, s, p, d = layer.kernel_size[axis], layer.stride[axis], layer.padding[axis], layer.dilation[axis]
-    if isinstance(layer, nn.ConvTranspose2d): return (size - 1) * s - 2 * p + d * (k - 1) + layer.output_padding[axis] + 1
+    if isinstance(layer, nn.ConvTranspose2d):
+        return (size - 1) * s - 2 * p + d * (k - 1) + layer.output_padding[axis] + 1
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 def fast_broadcast_supported(layer) -> bool:
-    "Whether `broadcast_conv` can evaluate `layer`: a plain Conv2d/ConvTranspose2d (groups 1, zero padding given as numbers)."
-    return (type(layer) in (nn.Conv2d, nn.ConvTranspose2d, SameConvTranspose2d) and layer.groups == 1 and layer.padding_mode == 'zeros'
-            and isinstance(layer.padding, tuple))
+    ("Whether `broadcast_conv` can evaluate `layer`: a plain Conv2d/ConvTranspose2d (groups 1, zero padding given as "
+     "numbers).")
+    return (type(layer) in (nn.Conv2d, nn.ConvTranspose2d, SameConvTranspose2d) and layer.groups == 1
+            and layer.padding_mode == 'zeros' and isinstance(layer.padding, tuple))
 
+# %% ../nbs/04b_shortcut.ipynb #0424fe33
 def broadcast_plan(layer, in_size: tuple[int, int]) -> tuple[torch.Tensor, ...]:
-    """For `layer` applied to an `in_size` map: `(row_taps (nr, kh), row_onehot (H, nr), col_taps (nc, kw), col_onehot (W, nc))`,
-    the distinct tap-validity patterns of the output rows/columns and which pattern each row/column has."""
-    if not fast_broadcast_supported(layer): raise ValueError(f'broadcast_plan: {layer} is not a plain Conv2d/ConvTranspose2d with numeric zero padding and groups=1')
+    """For `layer` applied to an `in_size` map:
+    `(row_taps (nr, kh), row_onehot (H, nr), col_taps (nc, kw), col_onehot (W, nc))`, the distinct tap-validity patterns
+    of the output rows/columns and which pattern each row/column has."""
+    if not fast_broadcast_supported(layer):
+        raise ValueError(f'broadcast_plan: {layer} is not a plain Conv2d/ConvTranspose2d with numeric zero padding '
+                         'and groups=1')
     plan = []
     for axis in (0, 1):
-        valid = tap_validity(_conv_out_size(layer, axis, in_size[axis]), in_size[axis], layer.kernel_size[axis], layer.stride[axis],
-                             layer.padding[axis], layer.dilation[axis], transposed=isinstance(layer, nn.ConvTranspose2d))
+        valid = tap_validity(_conv_out_size(layer, axis, in_size[axis]), in_size[axis], layer.kernel_size[axis],
+                             layer.stride[axis], layer.padding[axis], layer.dilation[axis],
+                             transposed=isinstance(layer, nn.ConvTranspose2d))
         taps, which = torch.unique(valid, dim=0, return_inverse=True)        # (n, k), (L,)
         plan += [taps, nn.functional.one_hot(which, len(taps)).float()]      # (n, k), (L, n)
     return tuple(plan)
 
+# %% ../nbs/04b_shortcut.ipynb #b90c438e
 def broadcast_conv(slots, pos, layer, plan, channels_last: bool = False) -> torch.Tensor:
     """`layer(broadcast(slots) + pos)` without building the broadcast: slots `(N, D)`, pos `(D, h, w)` → `(N, C, H, W)`,
     a new tensor in NCHW or (`channels_last`) channels-last memory layout. `plan` = `broadcast_plan(layer, (h, w))`."""
     row_taps, row_onehot, col_taps, col_onehot = (t.to(slots.dtype) for t in plan)
     if isinstance(layer, nn.ConvTranspose2d): pattern = 'au,bv,dcuv->dabc'   # weight (D, C, kh, kw)
     else: pattern = 'au,bv,cduv->dabc'                                       # weight (C, D, kh, kw)
-    W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))    # (D, nr, nc, C): tap sums per class
+    # (D, nr, nc, C): tap sums per class
+    W_class = torch.einsum(pattern, row_taps, col_taps, layer.weight.to(slots.dtype))
     D = W_class.shape[0]
-    per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])         # (N, nr, nc, C)
+    per_class = (slots @ W_class.reshape(D, -1)).unflatten(1, W_class.shape[1:])    # (N, nr, nc, C)
     if channels_last:
-        rows = torch.einsum('nabc,ia->nibc', per_class, row_onehot)                     # (N, H, nc, C), small
-        spread = torch.matmul(col_onehot, rows).permute(0, 3, 1, 2)                     # (N, C, H, W), stored (N, H, W, C)
+        rows = torch.einsum('nabc,ia->nibc', per_class, row_onehot)                 # (N, H, nc, C), small
+        spread = torch.matmul(col_onehot, rows).permute(0, 3, 1, 2)                 # (N, C, H, W), stored (N, H, W, C)
     else:
-        rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                     # (N, C, H, nc), small
+        rows = torch.einsum('nabc,ia->ncib', per_class, row_onehot)                 # (N, C, H, nc), small
         N, C, H, nc = rows.shape
-        spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)         # (N, C, H, W), stored so
-    return spread + layer(pos[None].to(slots.dtype))   # + conv(P) + bias, shared by all slots (a new tensor: ReLU may act in place)
+        spread = (rows.reshape(N * C * H, nc) @ col_onehot.T).view(N, C, H, -1)     # (N, C, H, W), stored so
+    # + conv(P) + bias, shared by all slots (a new tensor: ReLU may act in place)
+    return spread + layer(pos[None].to(slots.dtype))
 
 # %% ../nbs/04b_shortcut.ipynb #b04s0006
 class BroadcastShortcut(nn.Module):
@@ -73,7 +84,8 @@ class BroadcastShortcut(nn.Module):
         first = decoder.layers()[0]
         if not fast_broadcast_supported(first) or first.in_channels != decoder.dim:
             raise ValueError(f'{type(decoder).__name__}: its first layer {first} cannot take the broadcast shortcut')
-        for name, t in zip(('row_taps', 'row_onehot', 'col_taps', 'col_onehot'), broadcast_plan(first, decoder.broadcast_resolution)):
+        for name, t in zip(('row_taps', 'row_onehot', 'col_taps', 'col_onehot'),
+                           broadcast_plan(first, decoder.broadcast_resolution)):
             self.register_buffer(name, t, persistent=False)   # constant index tensors: not in the state dict
 
     def forward(self, slots: torch.Tensor, decoder: nn.Module) -> torch.Tensor:   # slots (N, D) → (N, C+1, H, W)
@@ -83,6 +95,7 @@ class BroadcastShortcut(nn.Module):
         for m in rest: h = m(h)
         return h
 
+# %% ../nbs/04b_shortcut.ipynb #dfca13ae
 def with_shortcut(decoder: nn.Module) -> nn.Module:
     "`decoder` with a `BroadcastShortcut` attached when its first layer allows one (same parameters and state dict)."
     try: decoder.shortcut = BroadcastShortcut(decoder)

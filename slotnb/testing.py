@@ -18,6 +18,7 @@ def tiny_config(model_dir, **kw) -> SlotConfig:
                 model_dir=str(model_dir), base=True, log_every=1)
     return SlotConfig(**{**base, **kw})
 
+# %% ../nbs/99_testing.ipynb #1a26c9c4
 class TinyImages(torch.utils.data.Dataset):
     "Random 16×16 images with 2 random rectangles each; deterministic per index."
     def __init__(self, n=40, size=16): self.n, self.size = n, size
