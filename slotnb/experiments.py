@@ -8,10 +8,11 @@ import argparse, json, math, os, shlex, statistics, subprocess, sys, time, uuid
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key', 'check_preset', 'repo_root', 'experiments_dir',
-           'notebook_path', 'experiment_notebook', 'git_commit', 'write_json', 'ExperimentFailed', 'ipc_kernel_manager',
-           'run_experiment', 'load_results', 'assemble_table', 'combine_seeds', 'run_table', 'tables_parser',
-           'tables_main']
+__all__ = ['CMDS', 'COCO_IMAGE', 'COV_LOSS', 'COS_LOSS', 'DINOSAUR', 'DINOSAUR_NONE', 'DINOSAUR_COV', 'PRESET_NAMES', 'TABLES',
+           'PAPER_MODEL_FIELDS', 'PAPER_TRAINING', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key', 'check_preset',
+           'repo_root', 'experiments_dir', 'notebook_path', 'experiment_notebook', 'git_commit', 'write_json',
+           'ExperimentFailed', 'ipc_kernel_manager', 'run_experiment', 'load_results', 'assemble_table',
+           'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
 
 # %% ../nbs/95_experiments.ipynb #d6b123cc
 # This module runs notebooks and assembles tables: it imports no torch (nor numpy, nor nbformat until a notebook is
@@ -20,7 +21,25 @@ __all__ = ['PRESET_NAMES', 'TABLES', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key',
 # %% ../nbs/95_experiments.ipynb #60f31a3e
 import slotnb
 from .cli import run_main
+from .config import PRESETS
 from .files import write_text_atomic
+
+# %% ../nbs/95_experiments.ipynb #83e0eec6
+# the original README's commands as SlotConfig fields: the parts several rows share
+CMDS = dict(dataset='multid', num_slots=5, hid_dim=64, decoder_type='fixed')      # ColoredMdSprites: K=5, D=64
+COCO_IMAGE = dict(dataset='coco', dinosaur=True, dinosaur_downsample=True, decoder_type='coco-adaptive',
+                  decoder_init_size=8, decoder_hid_dim=32, decoder_num_conv_layers=6, grad_clip=1.0)  # tokens → 128px
+COV_LOSS = dict(proj_layernorm=True, cov_div_sq=True, std_target=0, var_weight=0, cov_weight=1)  # Table 1's; P=1024
+COS_LOSS = dict(info_nce=True, info_nce_weight=0.01, info_nce_warmup=0, identity_proj=True)      # on the raw slots
+DINOSAUR = dict(dataset='coco', dinosaur_emb=True, dinosaur_downsample=True, num_slots=7, decoder_hid_dim=3072,
+                decoder_mlp_num_layers=4, identity_proj=True, grad_clip=1.0)                      # tokens → tokens
+DINOSAUR_NONE = dict(proj_weight=0, var_weight=0, cov_weight=0)                 # Table 3 without: CovLoss weights 0
+DINOSAUR_COV = dict(proj_weight=1, std_target=1, var_weight=1, cov_weight=1)    # Table 3's CovLoss: γ=1, divided by P
+
+def _dinosaur_row(method: str, dim: int, regulariser: dict) -> dict:
+    "A row of Table 3: DINOSAUR at slot dimension `dim` (its identity head follows it), with `regulariser`."
+    return dict(method=method, dataset='COCO', slot_dim=dim, published=None,
+                flags=dict(DINOSAUR, hid_dim=dim, proj_dim=dim, **regulariser))
 
 # %% ../nbs/95_experiments.ipynb #e918dd7b
 PRESET_NAMES = ('smoke', 'cpu', 'paper')
@@ -29,13 +48,20 @@ TABLES = {
     'table1': dict(
         title='Table 1: FG-ARI (×100) of Slot Attention with and without a slot regulariser',
         rows={
-            'sa_cmds':  dict(method='Slot-Attn', dataset='ColoredMdSprites', published=90.71),
-            'cov_cmds': dict(method='CovLoss', dataset='ColoredMdSprites', published=87.42),
-            'cos_cmds': dict(method='CosineLoss', dataset='ColoredMdSprites', published=88.82),
-            'sa_coco':  dict(method='Slot-Attn', dataset='COCO', published=20.0, footnote='a'),
-            'cov_coco': dict(method='CovLoss', dataset='COCO', published=29.55),
-            'cos_coco': dict(method='CosineLoss', dataset='COCO', published=34.23),
+            'sa_cmds':  dict(method='Slot-Attn', dataset='ColoredMdSprites', published=90.71,
+                             flags=dict(CMDS, base=True)),
+            'cov_cmds': dict(method='CovLoss', dataset='ColoredMdSprites', published=87.42,
+                             flags=dict(CMDS, **COV_LOSS)),
+            'cos_cmds': dict(method='CosineLoss', dataset='ColoredMdSprites', published=88.82,
+                             flags=dict(CMDS, **COS_LOSS, proj_dim=64, store_freq=1000)),
+            'sa_coco':  dict(method='Slot-Attn', dataset='COCO', published=20.0, footnote='a',
+                             flags=dict(COCO_IMAGE, num_slots=7, hid_dim=64, base=True)),
+            'cov_coco': dict(method='CovLoss', dataset='COCO', published=29.55,
+                             flags=dict(COCO_IMAGE, num_slots=7, hid_dim=64, **COV_LOSS)),
+            'cos_coco': dict(method='CosineLoss', dataset='COCO', published=34.23,
+                             flags=dict(COCO_IMAGE, num_slots=7, hid_dim=128, **COS_LOSS, proj_dim=128)),
         },
+        reference_points=True,     # its records carry what one slot and k-means score (`slotnb.rows.row_record`)
         footnotes={'a': 'not trained by the original code: its project page quotes this number from the DINOSAUR '
                         'paper. Our row is the COCO CovLoss architecture trained without the regulariser.'},
         source="the original project's page (`page` branch, `docs/index.html`); its README holds no numbers. "
@@ -43,12 +69,12 @@ TABLES = {
     'table3': dict(
         title='Table 3: DINOSAUR (reconstructing frozen ViT features) on COCO, with and without CovLoss, FG-ARI (×100)',
         rows={
-            'dinosaur':           dict(method='DINOSAUR', dataset='COCO', slot_dim=256, published=None),
-            'dinosaur_cov':       dict(method='DINOSAUR + CovLoss', dataset='COCO', slot_dim=256, published=None),
-            'dinosaur_large':     dict(method='DINOSAUR, large dim', dataset='COCO', slot_dim=1024, published=None),
-            'dinosaur_large_cov': dict(method='DINOSAUR, large dim + CovLoss', dataset='COCO', slot_dim=1024,
-                                       published=None),
+            'dinosaur':           _dinosaur_row('DINOSAUR', 256, DINOSAUR_NONE),
+            'dinosaur_cov':       _dinosaur_row('DINOSAUR + CovLoss', 256, DINOSAUR_COV),
+            'dinosaur_large':     _dinosaur_row('DINOSAUR, large dim', 1024, DINOSAUR_NONE),
+            'dinosaur_large_cov': _dinosaur_row('DINOSAUR, large dim + CovLoss', 1024, DINOSAUR_COV),
         },
+        reference_points=False,    # its records leave them out
         footnotes={},
         source='the original repository has these configurations (commit `db5b29a`) but reports no numbers for them.'),
 }
@@ -64,6 +90,11 @@ def table_key(table) -> str:
 def check_preset(preset: str) -> str:
     if preset not in PRESET_NAMES: raise ValueError(f'--preset must be one of {PRESET_NAMES}, got {preset!r}')
     return preset
+
+# %% ../nbs/95_experiments.ipynb #b57d21e0
+PAPER_MODEL_FIELDS = ('num_slots', 'hid_dim', 'decoder_type')   # PRESETS['paper']'s model: each row's flags say theirs
+PAPER_TRAINING = {**{k: v for k, v in PRESETS['paper'].items() if k not in PAPER_MODEL_FIELDS},
+                  'decay_rate': 0.5, 'num_workers': 4}         # left to SlotConfig's defaults by PRESETS['paper']
 
 # %% ../nbs/95_experiments.ipynb #dc449ccb
 def repo_root(start=None) -> Path | None:
