@@ -55,7 +55,7 @@ def main(argv=None):
     from slotnb.coco import COCOSegmentation
     from slotnb.data import shared_data_dir
     from slotnb.encoders import ViTFeatureExtractor
-    from slotnb.features import embed_split, FeatureStore
+    from slotnb.features import embed_split, FeatureStore, TokenPipeline
 
     start = started()
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,8 +96,8 @@ def main(argv=None):
         pure_ips, cache_ips, e2e_ips, cache_cpu = [pure()], [], [], []
         for r in range(a.repeats):
             t, c = time.time(), cpu_s()
-            res = embed_split(root, 'val', tmp / f'store{r}', extractor=ext, batch_size=a.batch_size, num_workers=a.num_workers,
-                              dtype=a.dtype, protocol=a.protocol, device=a.device, progress=False, limit=n)
+            res = embed_split(root, 'val', tmp / f'store{r}', TokenPipeline(dtype=a.dtype, protocol=a.protocol, extractor=ext),
+                              batch_size=a.batch_size, num_workers=a.num_workers, device=a.device, progress=False, limit=n)
             e2e_ips.append(n / (time.time() - t)); cache_ips.append(res['images_per_s']); cache_cpu.append((cpu_s() - c) / n)
             pure_ips.append(pure())
         ratios = [c / ((pure_ips[i] + pure_ips[i + 1]) / 2) for i, c in enumerate(cache_ips)]

@@ -214,19 +214,23 @@ def eval_main(argv=None): sys.exit(run_main('slotnb_eval', _eval, argv))
 
 # %% ../nbs/90_cli.ipynb #4a6aa53d
 def _embed(argv=None):
-    p = argparse.ArgumentParser('slotnb_embed', description='Embed a COCO 2017 split with a frozen ViT into one resumable '
-                                'memory-mapped feature store (the original experiments.py).')
-    p.add_argument('--dataset_path', '--dataset-path', required=True, help='COCO root: annotations/instances_{split}2017.json + {split}2017/')
+    p = argparse.ArgumentParser('slotnb_embed', description='Embed a COCO 2017 split with a frozen ViT into one '
+                                'resumable memory-mapped feature store (the original experiments.py).')
+    p.add_argument('--dataset_path', '--dataset-path', required=True,
+                   help='COCO root: annotations/instances_{split}2017.json + {split}2017/')
     p.add_argument('--split', default='train', choices=['train', 'val'])
-    p.add_argument('--output_dir', '--output-dir', required=True, help='store folder (features.npy, index.json, progress.json); '
+    p.add_argument('--output_dir', '--output-dir', required=True,
+                   help='store folder (features.npy, index.json, progress.json); '
                    'a killed run continues here when called again with the same flags')
     p.add_argument('--batch_size', '--batch-size', type=int, default=16)
     p.add_argument('--num_workers', '--num-workers', type=int, default=4)
     p.add_argument('--model', default='vit_base_patch16_224.dino', help='timm model name')
-    p.add_argument('--weights', default=None, help="DINO/timm checkpoint path, 'hub' (timm download) or 'random' (untrained; smoke runs)")
+    p.add_argument('--weights', default=None,
+                   help="DINO/timm checkpoint path, 'hub' (timm download) or 'random' (untrained; smoke runs)")
     p.add_argument('--dtype', default='float16', choices=['float16', 'float32'])
     p.add_argument('--protocol', default='original', choices=['original', 'dinosaur'],
-                   help='original: 224x224 squash (the paper\'s code); dinosaur: short side 224 + centre crop (DINOSAUR/OCLF)')
+                   help='original: 224x224 squash (the paper\'s code); dinosaur: short side 224 + centre crop '
+                        '(DINOSAUR/OCLF)')
     p.add_argument('--no-normalize', '--no_normalize', dest='normalize', action='store_false',
                    help='feed raw [0,1] pixels as the original did (default: ImageNet mean/std, what DINO expects)')
     p.add_argument('--annotations', default='instances', choices=['instances', 'panoptic'])
@@ -235,13 +239,14 @@ def _embed(argv=None):
     p.add_argument('--device', default=None, help='default: cuda, else mps, else cpu')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
-    from slotnb.features import embed_split
+    from slotnb.features import embed_split, TokenPipeline
     if a.weights is None:
-        print('slotnb_embed: note: no --weights given, using a randomly initialised ViT (give a DINO checkpoint or --weights hub '
-              'for real features)', file=sys.stderr)
-    r = embed_split(a.dataset_path, a.split, a.output_dir, model_name=a.model, weights=a.weights, batch_size=a.batch_size,
-                    num_workers=a.num_workers, dtype=a.dtype, protocol=a.protocol, device=a.device, progress=not a.no_progress,
-                    normalize=a.normalize, annotations=a.annotations, empty=a.empty, limit=a.limit)
+        print('slotnb_embed: note: no --weights given, using a randomly initialised ViT (give a DINO checkpoint or '
+              '--weights hub for real features)', file=sys.stderr)
+    how = TokenPipeline(model_name=a.model, weights=a.weights, normalize=a.normalize, dtype=a.dtype,
+                        protocol=a.protocol)
+    r = embed_split(a.dataset_path, a.split, a.output_dir, how, annotations=a.annotations, empty=a.empty, limit=a.limit,
+                    batch_size=a.batch_size, num_workers=a.num_workers, device=a.device, progress=not a.no_progress)
     print(f"store {r['path']}: {r['n_images']} images, features {tuple(r['shape'])} {r['dtype']}, "
           f"{r.get('n_empty_skipped', 0)} images without a non-crowd instance skipped")
 

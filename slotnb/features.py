@@ -4,13 +4,14 @@
 
 # %% ../nbs/10_features.ipynb #13685512
 from __future__ import annotations
-import json, math, os, time
+import dataclasses, json, math, os, time
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'INDEX', 'PROGRESS', 'FEATURES', 'PIPELINE', 'IDENTITY', 'read_progress', 'FeatureStore',
-           'pipeline_name', 'check_pipeline', 'verify_store', 'default_device', 'embed_split', 'COCOEmbeddings',
-           'resolve_store', 'build_coco_dataset', 'evaluate_coco', 'evaluate_coco_checkpoint', 'KMeansSlots']
+           'pipeline_name', 'check_pipeline', 'verify_store', 'default_device', 'TokenPipeline', 'embed_split',
+           'COCOEmbeddings', 'resolve_store', 'build_coco_dataset', 'evaluate_coco', 'evaluate_coco_checkpoint',
+           'KMeansSlots']
 
 # %% ../nbs/10_features.ipynb #df9b7b35
 import numpy as np
@@ -148,34 +149,68 @@ def _check_same_run(path: Path, old: dict, new: dict) -> None:
         raise ValueError(f'{path} holds a store made with other settings ({show}); '
                          'use another output_dir, or delete it to start over')
 
+# %% ../nbs/10_features.ipynb #b7e2c0d1
+@dataclasses.dataclass(frozen=True)
+class TokenPipeline:
+    "How a store's tokens are made: the ViT, its weights and input, the stored dtype, the resizing protocol."
+    model_name: str = 'vit_base_patch16_224.dino'  # timm model name
+    weights: str | None = None          # DINO/timm checkpoint path, 'hub' (timm download), 'random'/None (untrained)
+    normalize: bool = True              # ImageNet mean/std on the input; False: the original's raw [0, 1] pixels
+    dtype: str = 'float16'              # of the stored tokens: 'float16' or 'float32'
+    protocol: str = 'original'          # resizing (chapter 09): 'original' (224×224 squash) or 'dinosaur' (crop)
+    vit_kwargs: dict | None = None      # more `timm.create_model` arguments, e.g. {'depth': 1}
+    extractor: nn.Module | None = None  # a ready extractor instead of the ViT above (tests, benchmarks)
+
+    def __post_init__(self):
+        if self.dtype not in ('float16', 'float32'):
+            raise ValueError(f"dtype must be 'float16' or 'float32', got {self.dtype!r}")
+        get_protocol(self.protocol)     # a ValueError naming the protocols
+
+    def make(self) -> nn.Module:
+        "The frozen ViT: `extractor`, or `model_name` with `weights` at the protocol's input size."
+        if self.extractor is not None: return self.extractor
+        return ViTFeatureExtractor(self.model_name, weights=self.weights, img_size=get_protocol(self.protocol).vit_size,
+                                   normalize=self.normalize, **(self.vit_kwargs or {}))
+
+    def record(self) -> dict:
+        "What a store made this way records (`PIPELINE`); an `extractor` brings its name and input, weights 'custom'."
+        e, p = self.extractor, get_protocol(self.protocol)
+        name = self.model_name if e is None else getattr(e, 'model_name', type(e).__name__)
+        weights = 'custom' if e is not None else 'random' if self.weights in (None, 'random') else str(self.weights)
+        normalize = self.normalize if e is None else getattr(e, 'normalize', self.normalize)
+        made = dict(model_name=name, weights=weights, normalize=bool(normalize), dtype=self.dtype, vit_size=p.vit_size,
+                    protocol=p.name)
+        return {k: made[k] for k in PIPELINE}
+
 # %% ../nbs/10_features.ipynb #673c0087
 @torch.no_grad()
-def embed_split(dataset_path, split: str, output_dir, model_name: str = 'vit_base_patch16_224.dino', weights=None,
-                batch_size: int = 16, num_workers: int = 4, dtype: str = 'float16', protocol: str = 'original',
-                device: str | None = None, progress: bool = True, normalize: bool = True,
-                annotations: str = 'instances', empty: str = 'skip', limit: int | None = None,
-                extractor: nn.Module | None = None, vit_kwargs: dict | None = None) -> dict:
+def embed_split(
+    dataset_path,                     # COCO root: annotations/ and {split}2017/
+    split: str,                       # 'train' or 'val'
+    output_dir,                       # the store's folder; a killed run continues there when called again alike
+    pipeline: TokenPipeline = TokenPipeline(),  # how the tokens are made; default: ViT-B/16 (DINO's), random init
+    *,
+    annotations: str = 'instances',   # the images' ground truth: 'instances' or 'panoptic' (chapter 09)
+    empty: str = 'skip',              # images without a non-crowd instance: 'skip' (not embedded) or 'keep'
+    limit: int | None = None,         # embed only the first `limit` images (sorted ids); None: all
+    batch_size: int = 16,             # images per forward pass
+    num_workers: int = 4,             # DataLoader workers decoding and resizing the images
+    device: str | None = None,        # torch device; None: `default_device()`
+    progress: bool = True,            # show a progress bar
+) -> dict:
     "Embed a COCO split into one resumable memory-mapped store at `output_dir`; returns a summary dict."
     t0 = time.time()
-    if dtype not in ('float16', 'float32'): raise ValueError(f"dtype must be 'float16' or 'float32', got {dtype!r}")
-    p = get_protocol(protocol)
+    p, dtype = get_protocol(pipeline.protocol), pipeline.dtype
     out = Path(output_dir)
     device = torch.device(device or default_device())
     src = open_source(dataset_path, split, annotations, empty)
     ids = src.image_ids[:limit] if limit is not None else src.image_ids
     if not ids: raise ValueError(f'no images to embed in {dataset_path} ({split}, empty={empty!r})')
     data = COCOSegmentation(src, split, p, image=False, masks=False, vit_input=True, image_ids=ids)
-    if extractor is None:
-        extractor = ViTFeatureExtractor(model_name, weights=weights, img_size=p.vit_size, normalize=normalize,
-                                        **(vit_kwargs or {}))
-        wname = 'random' if weights in (None, 'random') else str(weights)
-    else:
-        model_name, wname = getattr(extractor, 'model_name', type(extractor).__name__), 'custom'
-        normalize = getattr(extractor, 'normalize', normalize)
-    extractor = extractor.to(device).eval()
+    extractor = pipeline.make().to(device).eval()
+    made = pipeline.record()
     meta = {'format': STORE_FORMAT, 'split': split, 'annotations': annotations, 'protocol': p.name,
-            'empty_policy': empty, 'model_name': model_name, 'weights': wname, 'normalize': bool(normalize),
-            'dtype': dtype, 'vit_size': p.vit_size,
+            'empty_policy': empty, **{k: made[k] for k in ('model_name', 'weights', 'normalize', 'dtype', 'vit_size')},
             'image_ids': [int(i) for i in ids], 'file_names': [src.images[i]['file_name'] for i in ids],
             'dataset_path': str(Path(dataset_path).resolve()),
             'n_empty_skipped': len(src.empty_ids) if empty == 'skip' else 0}

@@ -11,11 +11,10 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['SMOKE', 'COCO_CPU', 'ROW_PRESETS', 'SMOKE_LARGE_DIM', 'VIT_B_DINO', 'CPU_COCO_LIMITS', 'VIT_INPUTS', 'CMDS_IMAGES',
-           'REFERENCE_POINTS', 'provenance', 'RowRun', 'table_row', 'start_row', 'row_config', 'train_row',
-           'default_vit_input', 'coco_feature_stores', 'RowData', 'generated_cmds', 'cmds_data', 'cmds_protocol',
-           'coco_data', 'coco_protocol', 'describe_config', 'mask_figure', 'row_loss_figure', 'row_mask_figure',
-           'checkpoint_config', 'train_or_load', 'train_summary', 'evaluate_row', 'score_summary', 'row_record']
+__all__ = ['SMOKE', 'COCO_CPU', 'ROW_PRESETS', 'SMOKE_LARGE_DIM', 'CMDS_IMAGES', 'REFERENCE_POINTS', 'provenance', 'RowRun',
+           'table_row', 'start_row', 'row_config', 'train_row', 'RowData', 'generated_cmds', 'cmds_data',
+           'cmds_protocol', 'describe_config', 'mask_figure', 'row_loss_figure', 'row_mask_figure', 'checkpoint_config',
+           'train_or_load', 'train_summary', 'evaluate_row', 'score_summary', 'row_record']
 
 # %% ../nbs/96_rows.ipynb #a96r0004
 import slotnb
@@ -23,11 +22,9 @@ from .config import SlotConfig, apply_preset
 from .training import train, load_checkpoint, run_paths, resume_conflicts, read_scalars
 from .pictures import segmentation_picture, loss_figure
 from .metrics import upsample_masks
-from .coco import write_toy_coco
 from .sprites import generate_colored_mdsprites
-from .data import shared_data_dir, MultiDSprites
-from .features import embed_split, resolve_store, FeatureStore, check_pipeline, pipeline_name
-from .features import COCOEmbeddings, evaluate_coco
+from .data import MultiDSprites
+from .features import evaluate_coco
 from .evaluation import evaluate, load_model
 from .experiments import TABLES, PRESET_NAMES, PAPER_TRAINING, check_preset, git_commit, repo_root, table_key
 
@@ -156,102 +153,6 @@ def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
     res = train(dataclasses.replace(cfg, resume=True), dataset, progress=progress)
     return {**res, 'resumed_from': start, 'train_s': time.time() - t0}
 
-# %% ../nbs/96_rows.ipynb #cf7b1e22
-VIT_B_DINO = 'vit_base_patch16_224.dino'
-CPU_COCO_LIMITS = {'train': 500, 'val': 200}   # images embedded from a full COCO root by the cpu preset
-VIT_INPUTS = {'original': dict(normalize=False, dtype='float32'),   # the original's: raw [0, 1] pixels, float32 tokens
-              'imagenet': dict(normalize=True, dtype='float16')}    # what DINO was trained on; slotnb_embed's default
-
-def default_vit_input(preset: str) -> str: return 'original' if preset == 'paper' else 'imagenet'
-
-# %% ../nbs/96_rows.ipynb #34e5a6ec
-def _weights_tag(weights) -> str:
-    if weights in (None, 'random'): return 'random'
-    return 'hub' if weights == 'hub' else Path(str(weights)).stem
-
-def _weights_text(weights, model=VIT_B_DINO) -> str:
-    if weights in (None, 'random'):
-        return f'{model}, RANDOM init (no DINO weights given): numbers not comparable to the paper'
-    return f'{model}, weights {weights}'
-
-def _embed(root, split, out, seed: int = 0, **kw) -> Path:
-    "embed_split with a fixed RNG (a random-init ViT is then the same in every run), without touching the global RNG."
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        embed_split(root, split, out, progress=False, **kw)
-    return Path(out)
-
-# %% ../nbs/96_rows.ipynb #5bb8b090
-def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, weights=None, device: str = 'cpu',
-                        vit_input: str | None = None) -> dict:
-    """The COCO rows' (train, eval) feature stores for `preset`, built under `work_dir/features` when needed (see the
-    table above), with the ViT input `vit_input` (`VIT_INPUTS`; None: the preset's default)."""
-    check_preset(preset)
-    vit_input = vit_input or default_vit_input(preset)
-    if vit_input not in VIT_INPUTS: raise ValueError(f'vit_input must be one of {list(VIT_INPUTS)}, got {vit_input!r}')
-    how = VIT_INPUTS[vit_input]
-    feats, notes = Path(work_dir) / 'features', []
-    if embed_path is not None:
-        ev = resolve_store(embed_path, 'val')
-        if FeatureStore(ev).meta['split'] != 'val':
-            raise ValueError(f"{ev} holds {FeatureStore(ev).meta['split']} features: evaluation needs a val2017 store "
-                             f"at {Path(embed_path) / 'val'}")
-        tr = Path(embed_path) / 'train'
-        if not (tr / 'index.json').is_file():
-            if preset == 'paper':
-                raise FileNotFoundError(f'no train2017 feature store at {tr}: the paper preset trains on train2017 '
-                                        f'(make it with slotnb_embed --split train --output_dir {tr})')
-            tr = ev
-            notes.append('no train store: trained on the evaluation images')
-        text = (f"stores under {embed_path} ({FeatureStore(ev).meta['model_name']}, "
-                f"weights {FeatureStore(ev).meta['weights']})")
-    elif coco_root is not None:
-        if preset == 'paper' and weights in (None, 'random'):
-            raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH '
-                             '(the official dino_vitbase16_pretrain.pth or a timm checkpoint), or a ready embed_path')
-        lim = CPU_COCO_LIMITS if preset != 'paper' else {'train': None, 'val': None}
-        base = feats / f'coco-{_weights_tag(weights)}-{vit_input}'
-        tr, ev = (_embed(coco_root, s, base / f'{s}-{lim[s] or "all"}', model_name=VIT_B_DINO, weights=weights,
-                         limit=lim[s], device=device, num_workers=4 if preset == 'paper' else 0, **how)
-                  for s in ('train', 'val'))
-        text = _weights_text(weights)
-    elif preset == 'smoke':
-        toy = Path(work_dir) / 'toy_coco'
-        if not (toy / 'annotations' / 'instances_val2017.json').exists(): write_toy_coco(toy, 'val')
-        tr = ev = _embed(toy, 'val', feats / f'smoke-toy-{vit_input}', model_name='vit_tiny_patch16_224',
-                         weights='random', vit_kwargs={'depth': 1}, batch_size=2, num_workers=0, device=device, **how)
-        text = 'vit_tiny_patch16_224 with 1 block, random init (smoke only)'
-        notes.append('toy COCO-format images; trained on the evaluation images')
-    elif preset == 'cpu':
-        shared = shared_data_dir()
-        if shared is None:
-            raise FileNotFoundError('the cpu preset\'s COCO rows use the COCO subsets in shared/data, which were not '
-                                    'found: pass coco_root (a COCO 2017 root) or embed_path (feature stores)')
-        tag = _weights_tag(weights)
-        tr = _embed(shared / 'coco/val2017_panoptic_lightly', 'val', feats / f'cpu-{tag}-{vit_input}-panoptic100',
-                    model_name=VIT_B_DINO, weights=weights, annotations='panoptic', num_workers=0, device=device, **how)
-        ev = _embed(shared / 'coco/val2017_tiny_zzowenzz', 'val', feats / f'cpu-{tag}-{vit_input}-tiny80',
-                    model_name=VIT_B_DINO, weights=weights, num_workers=0, device=device, **how)
-        text = _weights_text(weights)
-    else:
-        raise ValueError('the paper preset\'s COCO rows need coco_root (COCO 2017: '
-                         'annotations/instances_{train,val}2017.json, {train,val}2017/) or embed_path (stores from '
-                         'slotnb_embed, in embed_path/train and embed_path/val)')
-    st_tr, st_ev = FeatureStore(tr), FeatureStore(ev)
-    check_pipeline(st_tr.pipeline, st_ev, f'the COCO rows ({preset}): training store {st_tr.path} vs evaluation store')
-    made = st_ev.pipeline
-    if embed_path is not None and (made['normalize'], made['dtype']) != (how['normalize'], how['dtype']):
-        notes.append(f'ViT input: {pipeline_name(made)} (the given stores), not the {vit_input!r} pipeline')
-    overlap = len(set(st_tr.image_ids) & set(st_ev.image_ids))
-    if overlap and tr != ev: notes.append(f'{overlap} image(s) in both the training and the evaluation set')
-    describe = lambda st: (f"{len(st)} COCO {st.meta['split']}2017 images ({st.meta['annotations']} annotations, "
-                           f"{Path(st.meta['dataset_path']).name})")
-    return {'train': Path(tr), 'eval': Path(ev), 'dataset_path': None if coco_root is None else str(coco_root),
-            'vit_dim': st_ev.dim, 'num_tokens': st_ev.num_tokens, 'features': text, 'protocol': st_ev.meta['protocol'],
-            'normalize': made['normalize'], 'pipeline': pipeline_name(made), 'train_data': describe(st_tr),
-            'eval_data': describe(st_ev), 'n_train': len(st_tr), 'n_eval': len(st_ev), 'overlap': overlap,
-            'notes': notes}
-
 # %% ../nbs/96_rows.ipynb #862e508c
 @dataclasses.dataclass
 class RowData:
@@ -313,40 +214,6 @@ def cmds_protocol(cfg: SlotConfig, n: int) -> str:
     return (f'ColoredMdSprites: FG-ARI on {n} held-out 64×64 images, ground-truth background removed; '
             f'prediction = argmax over the {cfg.num_slots} decoder alpha masks at {cfg.resolution}px'
             + (' (upsampled bilinearly to 64px).' if cfg.resolution != 64 else '.'))
-
-# %% ../nbs/96_rows.ipynb #673aef16
-def coco_data(
-    run: RowRun,                   # the row: its preset decides the stores, its notes get the caveats
-    cfg: SlotConfig,               # the row's config
-    coco_root=None,                # COCO 2017 root (annotations/, train2017/, val2017/)
-    embed_path=None,               # ready feature stores: embed_path/train, embed_path/val
-    weights=None,                  # DINO ViT-B/16 weights to build the stores with; None: random init
-    vit_input: str | None = None,  # 'original' or 'imagenet' (`VIT_INPUTS`); None: the preset's default
-) -> tuple[SlotConfig, RowData]:
-    "The COCO feature stores of a row (`coco_feature_stores`) as datasets: (the config pointing at them, the data)."
-    st = coco_feature_stores(run.preset, run.work, coco_root, embed_path, weights, run.device, vit_input)
-    where = {'dataset_path': st['dataset_path']} if st['dataset_path'] else {}
-    cfg = dataclasses.replace(cfg, vit_dim=st['vit_dim'], num_tokens=st['num_tokens'], embed_path=str(st['eval']),
-                              **where)
-    coco = lambda store, **kw: COCOEmbeddings(store, st['dataset_path'], resolution=cfg.resolution, **kw)
-    train_ds = coco(st['train'], image=cfg.mode == 'dinosaur', masks=False)   # target: the image (--dinosaur) or tokens
-    test_ds = coco(st['eval'], image=False, masks=True)
-    record = {'train': st['train_data'], 'eval': st['eval_data'], 'n_train': st['n_train'], 'n_eval': st['n_eval'],
-              'pipeline': st['pipeline'], 'features': st['features']}
-    protocol = coco_protocol(cfg, st, len(test_ds), test_ds.mask_size)
-    run.notes.extend(st['notes'] + ([f"COCO features: {st['features']}"] if 'RANDOM' in st['features'] else []))
-    summary = f"{protocol}\ntrain: {record['train']}\neval: {record['eval']}"
-    pictures = coco(st['eval'], image=True, masks=True)
-    return cfg, RowData(train_ds, test_ds, pictures, record, protocol, summary, time.time() - run.t0)
-
-# %% ../nbs/96_rows.ipynb #8864fa99
-def coco_protocol(cfg: SlotConfig, stores: dict, n: int, mask_size: int) -> str:
-    "How a COCO row is scored, in one paragraph: `n` evaluation images with masks of `mask_size` px from `stores`."
-    pred = (f'argmax over the {cfg.num_slots} decoder alpha masks at {cfg.resolution}px' if cfg.mode == 'dinosaur' else
-            f'argmax over the {cfg.num_slots} 14×14 token masks, upsampled')
-    return (f"COCO: FG-ARI on {n} images, non-crowd instance masks at {mask_size}px ('{stores['protocol']}' "
-            f"protocol), crowd regions, instance overlaps and unlabeled pixels ignored; prediction = {pred}. "
-            f"ViT features: {stores['features']}; input {stores['pipeline']}.")
 
 # %% ../nbs/96_rows.ipynb #545375e9
 def describe_config(cfg: SlotConfig) -> str:
