@@ -20,6 +20,7 @@ from .config import SlotConfig, apply_preset, DATASETS, DECODER_TYPES, CONV_INIT
 # a corrupt record (`RecordError`) is a ValueError; a NaN loss (`NonFiniteLoss`) a FloatingPointError
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, FloatingPointError, KeyError)
 
+# %% ../nbs/90_cli.ipynb #5eca85c6
 def run_main(prog: str, body, argv=None) -> int:
     "Run `body(argv)`; turn user errors into `prog: error: ...` on stderr and exit code 1."
     try:
@@ -46,22 +47,28 @@ def run_main(prog: str, body, argv=None) -> int:
 
 # %% ../nbs/90_cli.ipynb #424a523d
 def _convert(argv=None):
-    p = argparse.ArgumentParser('slotnb_convert', description='Convert DeepMind multi_dsprites TFRecords to a .npy split directory.')
+    p = argparse.ArgumentParser('slotnb_convert',
+                                description='Convert DeepMind multi_dsprites TFRecords to a .npy split directory.')
     p.add_argument('--infile', required=True, help='multi_dsprites_<type>.tfrecords (plain or GZIP)')
     p.add_argument('--outdir', required=True, help='split directory to create (written atomically)')
-    p.add_argument('--type', default='colored_on_grayscale', choices=['colored_on_colored', 'colored_on_grayscale', 'binarized'],
+    p.add_argument('--type', default='colored_on_grayscale',
+                   choices=['colored_on_colored', 'colored_on_grayscale', 'binarized'],
                    help="multi-dSprites variant of the file (default colored_on_grayscale, the original converter's; "
                         "the paper's ColoredMdSprites is colored_on_colored)")
-    p.add_argument('--start-idx', '--start_idx', dest='start_idx', type=int, default=0, help='records before it are skipped')
+    p.add_argument('--start-idx', '--start_idx', dest='start_idx', type=int, default=0,
+                   help='records before it are skipped')
     p.add_argument('--num', type=int, default=60000, help='number of records to convert')
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
     from slotnb.convert import convert_tfrecords
-    out = convert_tfrecords(a.infile, a.outdir, variant=a.type, start_idx=a.start_idx, num=a.num, progress=not a.no_progress)
+    out = convert_tfrecords(a.infile, a.outdir, variant=a.type, start_idx=a.start_idx, num=a.num,
+                            progress=not a.no_progress)
     print(f'wrote {out}')
 
+# %% ../nbs/90_cli.ipynb #ce9de852
 def _generate(argv=None):
-    p = argparse.ArgumentParser('slotnb_generate', description='Generate ColoredMdSprites (1-4 dSprites on a coloured background).')
+    p = argparse.ArgumentParser('slotnb_generate',
+                                description='Generate ColoredMdSprites (1-4 dSprites on a coloured background).')
     p.add_argument('--out', required=True, help='split directory to create')
     p.add_argument('--num', type=int, default=60000)
     p.add_argument('--seed', type=int, default=0)
@@ -76,63 +83,100 @@ def _generate(argv=None):
     print(f'wrote {out}')
     if a.picture: print(f'picture: {save_sample_grid(out, a.picture)}')
 
+# %% ../nbs/90_cli.ipynb #cb62f12f
 def convert_main(argv=None): sys.exit(run_main('slotnb_convert', _convert, argv))
 def generate_main(argv=None): sys.exit(run_main('slotnb_generate', _generate, argv))
 
 # %% ../nbs/90_cli.ipynb #15b301f6
 # the original spells these with dashes; every other flag with underscores
-DASHED = {'cov_div_sq', 'slot_cov', 'info_nce', 'info_nce_weight', 'info_nce_warmup', 'cov_warmup', 'bce_loss', 'identity_proj',
-          'dataset_rescale', 'dinosaur', 'coco_mask_dynamic', 'proj_layernorm', 'grad_clip', 'dinosaur_downsample',
-          'dinosaur_heavydownsample', 'dinosaur_emb', 'amp_bf16', 'synthetic_train', 'synthetic_test', 'log_every'}
+DASHED = {'cov_div_sq', 'slot_cov', 'info_nce', 'info_nce_weight', 'info_nce_warmup', 'cov_warmup', 'bce_loss',
+          'identity_proj', 'dataset_rescale', 'dinosaur', 'coco_mask_dynamic', 'proj_layernorm', 'grad_clip',
+          'dinosaur_downsample', 'dinosaur_heavydownsample', 'dinosaur_emb', 'amp_bf16', 'synthetic_train',
+          'synthetic_test', 'log_every'}
 
+# %% ../nbs/90_cli.ipynb #50889bbe
 FLAG_HELP = {
-    'dataset': 'what to train on', 'dataset_path': 'data folder (multi-dSprites split with train/ and test/, or a COCO root)',
+    'dataset': 'what to train on',
+    'dataset_path': 'data folder (multi-dSprites split with train/ and test/, or a COCO root)',
     'embed_path': 'COCO ViT feature stores (slotnb_embed): <embed_path>/train, <embed_path>/val',
-    'dataset_rescale': 'images in [-1, 1] instead of [0, 1]', 'num_workers': 'DataLoader worker processes',
-    'num_slots': 'K, the number of slots', 'num_iterations': 'Slot Attention iterations', 'hid_dim': 'D, the slot dimension',
-    'decoder_type': 'image decoder', 'decoder_init_size': 'side of the grid the adaptive decoders broadcast to',
-    'decoder_hid_dim': 'width of the COCO/MLP/relative decoders', 'decoder_num_conv_layers': 'conv layers of the COCO decoders',
+    'dataset_rescale': 'images in [-1, 1] instead of [0, 1]',
+    'num_workers': 'DataLoader worker processes',
+    'num_slots': 'K, the number of slots',
+    'num_iterations': 'Slot Attention iterations',
+    'hid_dim': 'D, the slot dimension',
+    'decoder_type': 'image decoder',
+    'decoder_init_size': 'side of the grid the adaptive decoders broadcast to',
+    'decoder_hid_dim': 'width of the COCO/MLP/relative decoders',
+    'decoder_num_conv_layers': 'conv layers of the COCO decoders',
     'decoder_mlp_num_layers': 'linear layers of the MLP feature decoder and the relative decoder',
-    'base': 'plain Slot Attention: no slot regulariser', 'dinosaur': 'ViT tokens in, image out (DINOSAUR input, CNN decoder)',
-    'dinosaur_emb': 'ViT tokens in, ViT tokens out (DINOSAUR)', 'dinosaur_downsample': 'COCO images at 128 px',
-    'dinosaur_heavydownsample': 'COCO images at 64 px', 'bce_loss': 'binary cross-entropy on the sigmoid image instead of MSE',
-    'proj_dim': 'P, the regulariser head\'s output width', 'proj_weight': 'weight of the whole CovLoss term',
-    'var_weight': 'CovLoss variance-term weight', 'cov_weight': 'CovLoss covariance-term weight',
-    'std_target': 'γ, the variance hinge\'s target standard deviation', 'cov_div_sq': 'divide the covariance term by P² instead of P',
-    'slot_cov': 'covariance per slot position instead of pooled over slots', 'cov_warmup': 'steps over which CovLoss ramps up',
+    'base': 'plain Slot Attention: no slot regulariser',
+    'dinosaur': 'ViT tokens in, image out (DINOSAUR input, CNN decoder)',
+    'dinosaur_emb': 'ViT tokens in, ViT tokens out (DINOSAUR)',
+    'dinosaur_downsample': 'COCO images at 128 px',
+    'dinosaur_heavydownsample': 'COCO images at 64 px',
+    'bce_loss': 'binary cross-entropy on the sigmoid image instead of MSE',
+    'proj_dim': 'P, the regulariser head\'s output width',
+    'proj_weight': 'weight of the whole CovLoss term',
+    'var_weight': 'CovLoss variance-term weight',
+    'cov_weight': 'CovLoss covariance-term weight',
+    'std_target': 'γ, the variance hinge\'s target standard deviation',
+    'cov_div_sq': 'divide the covariance term by P² instead of P',
+    'slot_cov': 'covariance per slot position instead of pooled over slots',
+    'cov_warmup': 'steps over which CovLoss ramps up',
     'info_nce': 'CosineLoss (a cosine-similarity hinge between slots) instead of CovLoss',
-    'info_nce_weight': 'CosineLoss weight', 'info_nce_warmup': 'steps over which CosineLoss ramps up',
-    'identity_proj': 'no projection head (the regulariser sees the slots)', 'proj_layernorm': 'LayerNorm in the head instead of BatchNorm',
-    'batch_size': 'images per step (per process)', 'learning_rate': 'Adam learning rate after warm-up',
-    'warmup_steps': 'linear learning-rate warm-up', 'decay_rate': 'learning-rate factor per decay_steps',
-    'decay_steps': 'learning-rate half-life in steps (with decay_rate 0.5)', 'num_train_steps': 'steps to train',
-    'grad_clip': 'global gradient-norm clip (negative: off)', 'model_dir': 'run folder, or a checkpoint file name in it',
-    'store_freq': 'checkpoint every N steps', 'vis_freq': 'reconstruction picture every N steps (0: none)',
-    'print_model': 'print the module tree and parameter counts', 'coco_mask_dynamic': 'kept for the original\'s flag set; unused',
-    'seed': 'seeds parameters, data order and slot noise', 'device': 'torch device', 'preset': 'a set of defaults (explicit flags win)',
-    'encoder_strides': 'strides of the 4 encoder convolutions', 'mlp_hidden': 'Slot Attention MLP width (default: 128, or 4·D for ViT tokens)',
-    'decoder_channels': 'channels of the fixed/adaptive decoders (default: D)', 'image_size': 'side the model sees (default: the dataset\'s)',
-    'vit_dim': 'width of the ViT tokens', 'num_tokens': 'ViT tokens per image', 'amp_bf16': 'bf16 autocast (GPUs only)',
-    'conv_init': 'initialisation of the CNN convolutions', 'synthetic_train': 'images generated for --data synthetic',
-    'synthetic_test': 'held-out images generated for --data synthetic', 'resume': 'continue the checkpoint in --model_dir',
-    'coco_split': 'which COCO feature store to train on', 'log_every': 'log scalars every N steps',
+    'info_nce_weight': 'CosineLoss weight',
+    'info_nce_warmup': 'steps over which CosineLoss ramps up',
+    'identity_proj': 'no projection head (the regulariser sees the slots)',
+    'proj_layernorm': 'LayerNorm in the head instead of BatchNorm',
+    'batch_size': 'images per step (per process)',
+    'learning_rate': 'Adam learning rate after warm-up',
+    'warmup_steps': 'linear learning-rate warm-up',
+    'decay_rate': 'learning-rate factor per decay_steps',
+    'decay_steps': 'learning-rate half-life in steps (with decay_rate 0.5)',
+    'num_train_steps': 'steps to train',
+    'grad_clip': 'global gradient-norm clip (negative: off)',
+    'model_dir': 'run folder, or a checkpoint file name in it',
+    'store_freq': 'checkpoint every N steps',
+    'vis_freq': 'reconstruction picture every N steps (0: none)',
+    'print_model': 'print the module tree and parameter counts',
+    'coco_mask_dynamic': 'kept for the original\'s flag set; unused',
+    'seed': 'seeds parameters, data order and slot noise',
+    'device': 'torch device',
+    'preset': 'a set of defaults (explicit flags win)',
+    'encoder_strides': 'strides of the 4 encoder convolutions',
+    'mlp_hidden': 'Slot Attention MLP width (default: 128, or 4·D for ViT tokens)',
+    'decoder_channels': 'channels of the fixed/adaptive decoders (default: D)',
+    'image_size': 'side the model sees (default: the dataset\'s)',
+    'vit_dim': 'width of the ViT tokens',
+    'num_tokens': 'ViT tokens per image',
+    'amp_bf16': 'bf16 autocast (GPUs only)',
+    'conv_init': 'initialisation of the CNN convolutions',
+    'synthetic_train': 'images generated for --data synthetic',
+    'synthetic_test': 'held-out images generated for --data synthetic',
+    'resume': 'continue the checkpoint in --model_dir',
+    'coco_split': 'which COCO feature store to train on',
+    'log_every': 'log scalars every N steps',
     'minutes': 'wall-clock training budget: stop and checkpoint at the first step past it (0: none)',
     'store_minutes': 'also checkpoint after every this many minutes of training (0: only every --store_freq steps)',
-    'encoder_kernel': 'kernel size of the encoder convolutions', 'encoder_rgb': 'add the input colour to the tokens',
+    'encoder_kernel': 'kernel size of the encoder convolutions',
+    'encoder_rgb': 'add the input colour to the tokens',
     'slot_init': 'initial slots: a shared learned Gaussian, or one learned query per slot',
     'implicit_grad': 'detach the slots before the last iteration (implicit differentiation)',
-    'attn_temperature': 'multiplies the attention logits', 'decoder_flat_color': 'relative decoder: one colour per slot',
+    'attn_temperature': 'multiplies the attention logits',
+    'decoder_flat_color': 'relative decoder: one colour per slot',
     'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
     'loss_edge_weight': 'extra MSE weight on pixels where the input colour changes (0: plain MSE)',
 }
 
+# %% ../nbs/90_cli.ipynb #59840b81
 def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse.ArgumentParser:
     "Argument parser with one flag per SlotConfig field (defaults suppressed) plus --steps and --data."
     choices = {'dataset': DATASETS, 'decoder_type': DECODER_TYPES, 'preset': tuple(PRESETS), 'conv_init': CONV_INITS,
                'slot_init': SLOT_INITS}
     p = argparse.ArgumentParser(prog, description=description, argument_default=argparse.SUPPRESS)
     for f in dataclasses.fields(SlotConfig):
-        names = [f'--{f.name.replace("_", "-")}', f'--{f.name}'] if f.name in DASHED else [f'--{f.name}', f'--{f.name.replace("_", "-")}']
+        names = ([f'--{f.name.replace("_", "-")}', f'--{f.name}'] if f.name in DASHED
+                 else [f'--{f.name}', f'--{f.name.replace("_", "-")}'])
         names = list(dict.fromkeys(names))
         default = f.default
         if f.type in ('bool',) or isinstance(default, bool):
@@ -145,12 +189,15 @@ def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse
             p.add_argument(*names, dest=f.name, type=typ, choices=choices.get(f.name),
                            help=f'{FLAG_HELP[f.name]} (default: {default})')
     p.add_argument('--steps', dest='num_train_steps', type=int, help='alias of --num_train_steps')
-    p.add_argument('--data', dest='dataset', choices=['synthetic'], help='--data synthetic: train on generated ColoredMdSprites')
+    p.add_argument('--data', dest='dataset', choices=['synthetic'],
+                   help='--data synthetic: train on generated ColoredMdSprites')
     return p
 
-TRAIN_DESCRIPTION = ('Train Slot Attention (optionally with CovLoss or CosineLoss on the slots). Every flag of the original '
-                     'train.py is accepted; --preset cpu trains a model that finds ColoredMdSprites objects in minutes on 2 CPU '
-                     'cores (e.g. slotnb_train --preset cpu --data synthetic --base --minutes 10 --model_dir runs/fast).')
+# %% ../nbs/90_cli.ipynb #c2c402ea
+TRAIN_DESCRIPTION = ('Train Slot Attention (optionally with CovLoss or CosineLoss on the slots). Every flag of the '
+                     'original train.py is accepted; --preset cpu trains a model that finds ColoredMdSprites objects '
+                     'in minutes on 2 CPU cores (e.g. slotnb_train --preset cpu --data synthetic --base --minutes 10 '
+                     '--model_dir runs/fast).')
 
 def config_from_args(argv=None, prog='slotnb_train') -> SlotConfig:
     "Parse flags into a validated SlotConfig (preset first, then the flags given)."
@@ -159,18 +206,21 @@ def config_from_args(argv=None, prog='slotnb_train') -> SlotConfig:
     preset = given.pop('preset', None)
     return apply_preset(SlotConfig(), preset, **given).validate()
 
+# %% ../nbs/90_cli.ipynb #2c0603a0
 def _train(argv=None):
     cfg = config_from_args(argv)
     from slotnb.training import train, run_paths
     from slotnb.features import build_coco_dataset
     if cfg.resume and not run_paths(cfg)[1].exists():
-        raise FileNotFoundError(f'--resume: there is no checkpoint at {run_paths(cfg)[1]} (leave out --resume to start a new run)')
+        raise FileNotFoundError(f'--resume: there is no checkpoint at {run_paths(cfg)[1]} '
+                                f'(leave out --resume to start a new run)')
     t0 = time.time()
     # COCO runs read a ViT feature store (slotnb_embed); the image datasets are built inside `train`
     dataset = build_coco_dataset(cfg, cfg.coco_split, 'train') if cfg.dataset == 'coco' or cfg.mode != 'image' else None
     res = train(cfg, dataset)
-    if int(os.environ.get('RANK', 0)) == 0:                          # under torchrun: one closing line, not one per rank
-        print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; logs in {res['run_dir']}")
+    if int(os.environ.get('RANK', 0)) == 0:        # under torchrun: one closing line, not one per rank
+        print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; "
+              f"logs in {res['run_dir']}")
 
 def train_main(argv=None): sys.exit(run_main('slotnb_train', _train, argv))
 
@@ -179,18 +229,20 @@ def _eval(argv=None):
     p = argparse.ArgumentParser('slotnb_eval', description='Deterministic FG-ARI / mBO of a slotnb checkpoint.')
     p.add_argument('--checkpoint', required=True)
     p.add_argument('--split', default='test')
-    p.add_argument('--dataset_path', '--dataset-path', default=None, help='evaluate on this data instead of the config\'s')
+    p.add_argument('--dataset_path', '--dataset-path', default=None,
+                   help='evaluate on this data instead of the config\'s')
     p.add_argument('--eval-seeds', '--eval_seeds', dest='seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--batch_size', '--batch-size', type=int, default=32,
                    help='images per batch (with --ari-policy original the batches matter: use the run\'s --batch_size)')
     p.add_argument('--ari-policy', '--ari_policy', dest='ari_policy', default='slotnb', choices=['slotnb', 'original'],
-                   help="slotnb: per image, 1 for a one-object image only if it is one slot (default); original: the original "
-                        "code's batch rule (one-object images score 1 unless another image of the batch has a zero "
-                        "denominator), to compare with its numbers like for like")
+                   help="slotnb: per image, 1 for a one-object image only if it is one slot (default); original: "
+                        "the original code's batch rule (one-object images score 1 unless another image of the batch "
+                        "has a zero denominator), to compare with its numbers like for like")
     p.add_argument('--out', default=None, help='write results as JSON here')
-    p.add_argument('--visualize', '--visualize-mask', '--visualize-recon', dest='pictures', default=None, nargs='?', const='auto',
-                   help='save a picture of the first images (optional path)')
-    p.add_argument('--embed_path', '--embed-path', default=None, help='COCO feature store to evaluate on (ViT-token models)')
+    p.add_argument('--visualize', '--visualize-mask', '--visualize-recon', dest='pictures', default=None, nargs='?',
+                   const='auto', help='save a picture of the first images (optional path)')
+    p.add_argument('--embed_path', '--embed-path', default=None,
+                   help='COCO feature store to evaluate on (ViT-token models)')
     p.add_argument('--device', default='cpu')
     a = p.parse_args(argv)
     pics = a.pictures
@@ -198,10 +250,11 @@ def _eval(argv=None):
     from slotnb.training import load_checkpoint
     from slotnb.evaluation import evaluate_checkpoint, score_line
     from slotnb.features import evaluate_coco_checkpoint
-    if SlotConfig.from_dict(load_checkpoint(a.checkpoint)['config']).mode != 'image':   # ViT-token model: COCO evaluation
+    # a ViT-token model: COCO evaluation
+    if SlotConfig.from_dict(load_checkpoint(a.checkpoint)['config']).mode != 'image':
         r = evaluate_coco_checkpoint(a.checkpoint, split='val' if a.split == 'test' else a.split, seeds=tuple(a.seeds),
-                                     batch_size=a.batch_size, out=a.out, dataset_path=a.dataset_path, embed_path=a.embed_path,
-                                     device=a.device, ari_policy=a.ari_policy)
+                                     batch_size=a.batch_size, out=a.out, dataset_path=a.dataset_path,
+                                     embed_path=a.embed_path, device=a.device, ari_policy=a.ari_policy)
         pics = None
     else:
         r = evaluate_checkpoint(a.checkpoint, split=a.split, seeds=tuple(a.seeds), batch_size=a.batch_size, out=a.out,
@@ -254,10 +307,13 @@ def embed_main(argv=None): sys.exit(run_main('slotnb_embed', _embed, argv))
 
 # %% ../nbs/90_cli.ipynb #3a64df31
 def _demo(argv=None):
-    p = argparse.ArgumentParser('slotnb_demo', description='CPU demo: generate data, train Slot Attention, evaluate FG-ARI.')
+    p = argparse.ArgumentParser('slotnb_demo',
+                                description='CPU demo: generate data, train Slot Attention, evaluate FG-ARI.')
     p.add_argument('--out', default='demo_out')
-    p.add_argument('--minutes', type=float, default=4.0, help='training time budget (default 4: under 5 minutes in all on 2 cores)')
-    p.add_argument('--steps', type=int, default=None, help='train this many steps instead of a time budget (reproducible)')
+    p.add_argument('--minutes', type=float, default=4.0,
+                   help='training time budget (default 4: under 5 minutes in all on 2 cores)')
+    p.add_argument('--steps', type=int, default=None,
+                   help='train this many steps instead of a time budget (reproducible)')
     p.add_argument('--train-images', type=int, default=10000)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--resume', action='store_true')
@@ -268,16 +324,20 @@ def _demo(argv=None):
     t0 = time.time()
     cfg = apply_preset(SlotConfig(), 'cpu', base=True, model_dir=str(out / 'run'), dataset_path=str(out / 'data'),
                        synthetic_train=a.train_images, seed=a.seed, resume=a.resume,
-                       **({'num_train_steps': a.steps} if a.steps else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
+                       **({'num_train_steps': a.steps} if a.steps
+                          else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
     from slotnb.pictures import save_sample_grid
     from slotnb.training import build_dataset, train
     from slotnb.evaluation import evaluate_checkpoint, score_line
-    build_dataset(cfg, 'train'); build_dataset(cfg, 'test')
+    build_dataset(cfg, 'train')
+    build_dataset(cfg, 'test')
     print(f"data: {out / 'data'}  sample grid: {save_sample_grid(out / 'data' / 'train', out / 'samples.png')}")
     res = train(cfg)
     t_train = time.time() - t0
-    r = evaluate_checkpoint(res['checkpoint'], split='test', seeds=(0, 1, 2), out=str(out / 'eval.json'), pictures=str(out / 'masks.png'))
+    r = evaluate_checkpoint(res['checkpoint'], split='test', seeds=(0, 1, 2), out=str(out / 'eval.json'),
+                            pictures=str(out / 'masks.png'))
     print(f"trained {res['step']} steps; on {r['n_images']} held-out images: {score_line(r)}")
-    print(f"train+data {t_train:.0f}s, total {time.time() - t0:.0f}s; results in {out}/ (eval.json, masks.png, samples.png, run/)")
+    print(f"train+data {t_train:.0f}s, total {time.time() - t0:.0f}s; "
+          f"results in {out}/ (eval.json, masks.png, samples.png, run/)")
 
 def demo_main(argv=None): sys.exit(run_main('slotnb_demo', _demo, argv))

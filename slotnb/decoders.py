@@ -18,16 +18,21 @@ from .encoders import SoftPositionEmbed, prefers_channels_last
 
 # %% ../nbs/04_decoders.ipynb #a347d7a4
 class DecoderOutput(NamedTuple):
-    "What every decoder returns. Images: recon `(B, C, H, W)`, slot_recons `(B, K, C, H, W)`, masks/alpha_logits `(B, K, H, W)`; tokens: `(B, N, F)`, `(B, K, N, F)`, `(B, K, N)`."
+    """What every decoder returns. Images: recon `(B, C, H, W)`, slot_recons `(B, K, C, H, W)`, masks/alpha_logits
+    `(B, K, H, W)`; tokens: `(B, N, F)`, `(B, K, N, F)`, `(B, K, N)`."""
     recon: torch.Tensor         # combined reconstruction
     slot_recons: torch.Tensor   # per-slot values (before masking)
     masks: torch.Tensor         # softmax over slots of alpha_logits; sums to 1 over K
     alpha_logits: torch.Tensor  # raw per-slot alpha logits
 
+# %% ../nbs/04_decoders.ipynb #c2d1b175
 def alpha_composite(values, alpha_logits, channel_dim: int = 2):
-    "Softmax over slots (axis 1) of `alpha_logits` `(B, K, *S)` → masks; recon = Σ_k masks_k · `values` `(B, K, C, *S)` (C at `channel_dim`)."
+    """Softmax over slots (axis 1) of `alpha_logits` `(B, K, *S)` → masks; recon = Σ_k masks_k · `values`
+    `(B, K, C, *S)` (C at `channel_dim`)."""
     cd = channel_dim % values.dim()
-    if cd < 2: raise ValueError(f"channel_dim={channel_dim} must point after the batch and slot axes of values {tuple(values.shape)}")
+    if cd < 2:
+        raise ValueError(f"channel_dim={channel_dim} must point after the batch and slot axes of values "
+                         f"{tuple(values.shape)}")
     expected = values.shape[:cd] + values.shape[cd + 1:]
     if alpha_logits.shape != expected:
         raise ValueError(f"alpha_logits of shape {tuple(alpha_logits.shape)} do not match values {tuple(values.shape)} "
@@ -51,15 +56,20 @@ def _check_slots(slots, dim: int, who: str):
 # %% ../nbs/04_decoders.ipynb #3cb1543d
 class SameConvTranspose2d(nn.ConvTranspose2d):
     """A stride-1 `nn.ConvTranspose2d` (same parameters, same state dict) evaluated as the equivalent `conv2d`: flipped,
-    transposed kernel, padding k−1−p. The same sums of the same products; oneDNN's forward convolution is faster on CPUs."""
+    transposed kernel, padding k−1−p. The same sums of the same products; oneDNN's forward convolution is faster on
+    CPUs."""
     def forward(self, x, output_size=None):
-        if self.stride != (1, 1) or self.output_padding != (0, 0) or self.groups != 1 or self.padding_mode != 'zeros' or output_size is not None:
+        if (self.stride != (1, 1) or self.output_padding != (0, 0) or self.groups != 1 or self.padding_mode != 'zeros'
+                or output_size is not None):
             return super().forward(x, output_size)
         pad = tuple(d * (k - 1) - p for k, p, d in zip(self.kernel_size, self.padding, self.dilation))
-        return nn.functional.conv2d(x, self.weight.flip(2, 3).transpose(0, 1), self.bias, padding=pad, dilation=self.dilation)
+        return nn.functional.conv2d(x, self.weight.flip(2, 3).transpose(0, 1), self.bias, padding=pad,
+                                    dilation=self.dilation)
 
+# %% ../nbs/04_decoders.ipynb #93e8ccf3
 def _deconv(cin: int, cout: int, kernel: int, stride: int = 1, as_conv: bool = True) -> nn.ConvTranspose2d:
-    "Transposed conv that keeps the size (stride 1) or exactly doubles it (stride 2); stride 1 as `SameConvTranspose2d` if `as_conv`."
+    """Transposed conv that keeps the size (stride 1) or exactly doubles it (stride 2); stride 1 as
+    `SameConvTranspose2d` if `as_conv`."""
     if stride == 1 and as_conv: return SameConvTranspose2d(cin, cout, kernel, padding=kernel // 2)
     return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=kernel // 2, output_padding=stride - 1)
 
@@ -69,27 +79,32 @@ def conv_stack(in_ch: int, hidden: int, out_ch: int, n_double: int, n_same: int)
     for stride in [2] * n_double + [1] * n_same:
         layers += [_deconv(c, hidden, 5, stride), nn.ReLU(inplace=True)]   # in place: saves a full-size copy per layer
         c = hidden
-    return nn.Sequential(*layers, _deconv(c, out_ch, 3, as_conv=False))   # few output channels: the transposed kernel is faster there
+    # few output channels: the transposed kernel is faster there
+    return nn.Sequential(*layers, _deconv(c, out_ch, 3, as_conv=False))
 
+# %% ../nbs/04_decoders.ipynb #95520be2
 def pixel_mlp(dim: int, hid_dim: int) -> nn.Sequential:
     "Per-pixel MLP D → Dd → Dd → Dd (ReLU between, none at the end) as 1×1 convs on `(B', D, H, W)`."
-    return nn.Sequential(nn.Conv2d(dim, hid_dim, 1), nn.ReLU(inplace=True), nn.Conv2d(hid_dim, hid_dim, 1), nn.ReLU(inplace=True),
+    return nn.Sequential(nn.Conv2d(dim, hid_dim, 1), nn.ReLU(inplace=True),
+                         nn.Conv2d(hid_dim, hid_dim, 1), nn.ReLU(inplace=True),
                          nn.Conv2d(hid_dim, hid_dim, 1))
 
+# %% ../nbs/04_decoders.ipynb #d3020bb0
 def num_doublings(init_size: int, out_size: int, who: str = 'decoder') -> int:
     "n with `init_size · 2^n == out_size`, or a clear error."
     n, side = 0, init_size
     while side < out_size: side, n = side * 2, n + 1
     if init_size < 1 or side != out_size:
         raise ValueError(f"{who}: output size {out_size} is not init_size·2^n for init_size={init_size} "
-                         f"(sizes reachable: {[init_size * 2 ** i for i in range(5)]}...); change the decoder init size or the image size")
+                         f"(sizes reachable: {[init_size * 2 ** i for i in range(5)]}...); "
+                         f"change the decoder init size or the image size")
     return n
 
 # %% ../nbs/04_decoders.ipynb #d50651ab
 class SpatialBroadcastDecoder(nn.Module):
-    """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1 channels,
-    composite. `channels_last` picks the memory layout the layers run in (speed only); `shortcut` (None here) can hold an
-    exact, cheaper evaluation of the first layer (`slotnb.shortcut`, chapter 04b)."""
+    """Broadcast slots `(B, K, D)` over a grid, add the position embedding, optional per-pixel MLP, conv stack → 3+1
+    channels, composite. `channels_last` picks the memory layout the layers run in (speed only); `shortcut` (None here)
+    can hold an exact, cheaper evaluation of the first layer (`slotnb.shortcut`, chapter 04b)."""
     def __init__(self, dim: int, broadcast_resolution: tuple[int, int], convs: nn.Module, resolution: tuple[int, int],
                  mlp: nn.Module | None = None, out_channels: int = 3, channels_last: bool | None = None):
         super().__init__()
@@ -117,6 +132,7 @@ class SpatialBroadcastDecoder(nn.Module):
         recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)             # (B, C, H, W), (B, K, H, W)
         return DecoderOutput(recon, values, masks, alpha_logits)
 
+# %% ../nbs/04_decoders.ipynb #f30d9e31
 class MDSpritesDecoder(SpatialBroadcastDecoder):
     "'fixed': broadcast at full resolution, three 5×5 stride-1 transposed convs + ReLU, 3×3 → 3+1 channels."
     def __init__(self, dim: int = 64, resolution: tuple[int, int] = (64, 64), hidden: int = 64, out_channels: int = 3,
@@ -124,6 +140,7 @@ class MDSpritesDecoder(SpatialBroadcastDecoder):
         super().__init__(dim, resolution, conv_stack(dim, hidden, out_channels + 1, n_double=0, n_same=3), resolution,
                          out_channels=out_channels, channels_last=channels_last)
 
+# %% ../nbs/04_decoders.ipynb #0c2a2495
 class AdaptiveDecoder(SpatialBroadcastDecoder):
     "'adaptive' (CLEVR-style): broadcast at init_size², log2(out/init) 5×5 stride-2 doublers, one 5×5, 3×3 → 3+1."
     def __init__(self, dim: int = 64, init_size: int = 8, hidden: int = 64, out_size: int = 128, out_channels: int = 3,
@@ -132,26 +149,33 @@ class AdaptiveDecoder(SpatialBroadcastDecoder):
         super().__init__(dim, (init_size, init_size), conv_stack(dim, hidden, out_channels + 1, n_double=n, n_same=1),
                          (out_size, out_size), out_channels=out_channels, channels_last=channels_last)
 
+# %% ../nbs/04_decoders.ipynb #87e1415f
 class COCOAdaptiveDecoder(SpatialBroadcastDecoder):
     "'coco-adaptive': broadcast at S², per-pixel MLP D→Dd→Dd→Dd, L−2 doublers, one 5×5, 3×3 → 3+1; side S·2^(L−2)."
     def __init__(self, dim: int, init_size: int = 8, hid_dim: int = 32, num_conv_layers: int = 6, out_channels: int = 3,
                  channels_last: bool = True):
-        if num_conv_layers < 2: raise ValueError(f"COCOAdaptiveDecoder needs num_conv_layers >= 2 (the last two keep the size), got {num_conv_layers}")
+        if num_conv_layers < 2:
+            raise ValueError(f"COCOAdaptiveDecoder needs num_conv_layers >= 2 (the last two keep the size), "
+                             f"got {num_conv_layers}")
         side = init_size * 2 ** (num_conv_layers - 2)
-        super().__init__(dim, (init_size, init_size), conv_stack(hid_dim, hid_dim, out_channels + 1, num_conv_layers - 2, 1),
-                         (side, side), mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, channels_last=channels_last)
+        super().__init__(dim, (init_size, init_size),
+                         conv_stack(hid_dim, hid_dim, out_channels + 1, num_conv_layers - 2, 1), (side, side),
+                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, channels_last=channels_last)
 
+# %% ../nbs/04_decoders.ipynb #62fcec36
 class COCOFixedDecoder(SpatialBroadcastDecoder):
     "'coco-fixed': broadcast at full resolution, per-pixel MLP D→Dd→Dd→Dd, L−1 5×5 stride-1 layers, 3×3 → 3+1."
     def __init__(self, dim: int, resolution: tuple[int, int] = (128, 128), hid_dim: int = 32, num_conv_layers: int = 6,
                  out_channels: int = 3, channels_last: bool | None = None):
         if num_conv_layers < 1: raise ValueError(f"COCOFixedDecoder needs num_conv_layers >= 1, got {num_conv_layers}")
-        super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1), resolution,
-                         mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels, channels_last=channels_last)
+        super().__init__(dim, resolution, conv_stack(hid_dim, hid_dim, out_channels + 1, 0, num_conv_layers - 1),
+                         resolution, mlp=pixel_mlp(dim, hid_dim), out_channels=out_channels,
+                         channels_last=channels_last)
 
 # %% ../nbs/04_decoders.ipynb #54b6f597
 class MLPFeatureDecoder(nn.Module):
-    "DINOSAUR decoder: slots `(B, K, D)` + learned token table `(N, D)` → MLP → F features + 1 alpha per token; composite."
+    """DINOSAUR decoder: slots `(B, K, D)` + learned token table `(N, D)` → MLP → F features + 1 alpha per token;
+    composite."""
     def __init__(self, dim: int, feat_dim: int = 768, num_tokens: int = 196, hid_dim: int = 3072, num_layers: int = 4):
         super().__init__()
         if num_layers < 1: raise ValueError(f"MLPFeatureDecoder needs num_layers >= 1, got {num_layers}")
@@ -211,7 +235,8 @@ class RelativePixelDecoder(nn.Module):
         self.register_buffer('pixel_pos', pixel_centres(*self.resolution), persistent=False)    # (H·W, 2)
 
     def forward(self, slots, attn, pixels: torch.Tensor | None = None) -> DecoderOutput:
-        "Images `(B, C, H, W)` etc.; with `pixels` (P,) indices into the H·W grid: `(B, C, P)`, `(B, K, C, P)`, `(B, K, P)`."
+        """Images `(B, C, H, W)` etc.; with `pixels` (P,) indices into the H·W grid: `(B, C, P)`, `(B, K, C, P)`,
+        `(B, K, P)`."""
         B, K, D = _check_slots(slots, self.dim, 'RelativePixelDecoder')
         if attn.shape != (B, K, len(self.token_pos)):
             raise ValueError(f'RelativePixelDecoder expects attention (B={B}, K={K}, N={len(self.token_pos)}) '

@@ -18,7 +18,8 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 # %% ../nbs/08_evaluation.ipynb #bfbc4bd6
-from .metrics import fg_ari, mean_best_overlap, contingency, ari_from_contingency, ari_original_rule, ARI_POLICIES
+from .metrics import (fg_ari, mean_best_overlap, contingency, ari_from_contingency, ari_original_rule,
+                            ARI_POLICIES)
 from .pictures import segmentation_picture
 from .config import SlotConfig
 from .files import write_text_atomic
@@ -27,11 +28,13 @@ from .training import load_checkpoint, build_dataset
 
 # %% ../nbs/08_evaluation.ipynb #0336738f
 @torch.no_grad()
-def predict_masks(model: nn.Module, x: Tensor, generator: torch.Generator | None = None, num_slots: int | None = None) -> tuple[Tensor, object]:
+def predict_masks(model: nn.Module, x: Tensor, generator: torch.Generator | None = None,
+                  num_slots: int | None = None) -> tuple[Tensor, object]:
     "Alpha masks (B, K, H, W) of `model` on input `x` (eval mode), and the full output."
     out = model(x, generator=generator, num_slots=num_slots)
     return out.masks.float(), out
 
+# %% ../nbs/08_evaluation.ipynb #a6665aae
 def kmeans_onehot(points: Tensor, k: int, seed: int = 0, n_init: int = 3) -> Tensor:
     """k-means (scikit-learn, k-means++, `n_init` restarts) on each item's points `(B, N, F)` alone, as one-hot groups
     `(B, k, N)`; an item with fewer than k distinct points gets fewer groups. Needs no training."""
@@ -45,11 +48,13 @@ def kmeans_onehot(points: Tensor, k: int, seed: int = 0, n_init: int = 3) -> Ten
         out[b, labels, torch.arange(N)] = 1
     return out
 
+# %% ../nbs/08_evaluation.ipynb #09e24421
 def kmeans_masks(images: Tensor, k: int = 5, seed: int = 0) -> Tensor:
     """The reference that needs no training: `kmeans_onehot` on the RGB values of each image `(B, 3, H, W)` alone, as
     one-hot masks `(B, k, H, W)` (an image with fewer than k colours gets fewer groups)."""
     return kmeans_onehot(images.flatten(2).transpose(1, 2), k, seed).unflatten(-1, images.shape[-2:])
 
+# %% ../nbs/08_evaluation.ipynb #09cbaefd
 def reference_fg_ari(gt: Tensor, images: Tensor | None = None, bg_channel: int | None = 0,
                      ignore_overlaps: bool = False) -> dict[str, Tensor]:
     """Per-image FG-ARI `(B,)` of the reference points of ground truth `gt` (B, E, H, W): 'one_slot' (every pixel in one
@@ -60,14 +65,16 @@ def reference_fg_ari(gt: Tensor, images: Tensor | None = None, bg_channel: int |
         out['kmeans'] = fg_ari(gt, groups, bg_channel=bg_channel, ignore_overlaps=ignore_overlaps)
     return out
 
+# %% ../nbs/08_evaluation.ipynb #8869aee1
 @torch.no_grad()
 def score_over_seeds(predict, loader, seeds=(0,), bg_channel: int | None = 0, ignore_overlaps: bool = False,
                      resize_mode: str = 'bilinear', ari_policy: str = 'slotnb', references=None, device='cpu',
                      progress: bool = True) -> dict:
-    """The loop every evaluation runs. For each seed: `predict(batch, generator) -> (masks (B, K, ...), gt (B, G, H, W))`
-    over `loader`, scored per image by FG-ARI (both rules: 'fg_ari' follows `ari_policy`, 'fg_ari_rules' holds both; the
-    original's over the loader's batches) and mBO; mean ± std over seeds. `references(batch, gt) -> {name: (B,) FG-ARI}`
-    is scored once (first seed) and reported as '<name>_fg_ari'."""
+    """The loop every evaluation runs. For each seed:
+    `predict(batch, generator) -> (masks (B, K, ...), gt (B, G, H, W))` over `loader`, scored per image by FG-ARI (both
+    rules: 'fg_ari' follows `ari_policy`, 'fg_ari_rules' holds both; the original's over the loader's batches) and mBO;
+    mean ± std over seeds. `references(batch, gt) -> {name: (B,) FG-ARI}` is scored once (first seed) and reported as
+    '<name>_fg_ari'."""
     if ari_policy not in ARI_POLICIES: raise ValueError(f'ari_policy must be one of {ARI_POLICIES}, got {ari_policy!r}')
     per_seed, refs = [], {}
     for seed in seeds:
@@ -77,40 +84,45 @@ def score_over_seeds(predict, loader, seeds=(0,), bg_channel: int | None = 0, ig
             masks, gt = predict(batch, g)
             counts, _ = contingency(gt, masks, ignore_overlaps, bg_channel, resize_mode)        # (B, G, K)
             rep = ari_from_contingency(counts)
-            aris.append(rep.values.cpu()); origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
+            aris.append(rep.values.cpu())
+            origs.append(ari_original_rule(counts, gt[0, 0].numel()).cpu())
             for k, v in rep.counts.items(): cases[k] = cases.get(k, 0) + v
             mbos.append(mean_best_overlap(gt, masks, ignore_overlaps, bg_channel, resize_mode).cpu())
             if references is not None and seed == seeds[0]:
                 for name, v in references(batch, gt).items(): refs.setdefault(name, []).append(v.cpu())
         ari, orig, mbo = torch.cat(aris).double(), torch.cat(origs), torch.cat(mbos).double()
         rules = {'slotnb': float(torch.nanmean(ari)), 'original': float(torch.nanmean(orig))}
-        per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules, 'mbo': float(torch.nanmean(mbo)),
-                         'n_images': len(ari), 'n_undefined': int(torch.isnan(ari).sum()), 'ari_cases': cases})
+        per_seed.append({'seed': seed, 'fg_ari': rules[ari_policy], 'fg_ari_rules': rules,
+                         'mbo': float(torch.nanmean(mbo)), 'n_images': len(ari),
+                         'n_undefined': int(torch.isnan(ari).sum()), 'ari_cases': cases})
     mean = lambda k: float(np.mean([r[k] for r in per_seed]))
     std = lambda k: float(np.std([r[k] for r in per_seed], ddof=1)) if len(per_seed) > 1 else 0.0
-    return {'fg_ari': mean('fg_ari'), 'fg_ari_std': std('fg_ari'), 'ari_policy': ari_policy, 'ari_batch_size': loader.batch_size,
+    return {'fg_ari': mean('fg_ari'), 'fg_ari_std': std('fg_ari'), 'ari_policy': ari_policy,
+            'ari_batch_size': loader.batch_size,
             'fg_ari_rules': {k: float(np.mean([r['fg_ari_rules'][k] for r in per_seed])) for k in ARI_POLICIES},
             'mbo': mean('mbo'), 'mbo_std': std('mbo'), 'seeds': list(seeds), 'per_seed': per_seed,
             'n_images': per_seed[0]['n_images'], 'n_undefined': per_seed[0]['n_undefined'],
             **{f'{name}_fg_ari': float(torch.nanmean(torch.cat(v).double())) for name, v in refs.items()}}
 
+# %% ../nbs/08_evaluation.ipynb #af25efbe
 @torch.no_grad()
 def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device='cpu', progress: bool = True,
-             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0, ignore_overlaps: bool = False,
-             kmeans: bool = False, ari_policy: str = 'slotnb') -> dict:
+             num_slots: int | None = None, input_key: str = 'image', bg_channel: int | None = 0,
+             ignore_overlaps: bool = False, kmeans: bool = False, ari_policy: str = 'slotnb') -> dict:
     """FG-ARI and mBO of an image model over `dataset` for each seed (`score_over_seeds`); 'one_slot_fg_ari' is what
     putting every pixel into one slot scores on the same images (the floor to beat); with `kmeans`, 'kmeans_fg_ari' is
     what a per-image k-means on the input's colours scores (`kmeans_masks`)."""
-    # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None: none);
-    # predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by slotnb.metrics.
+    # input_key: 'image' for the CNN models, 'features' for ViT-token models; bg_channel: GT channel dropped (None:
+    # none); predicted masks at another resolution (or (B, K, N) token masks) are upsampled bilinearly by
+    # slotnb.metrics.
     model = model.to(device).eval()
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
     def predict(batch, g):
-        return predict_masks(model, batch[input_key].to(device), generator=g, num_slots=num_slots)[0], batch['masks'].to(device)
+        return (predict_masks(model, batch[input_key].to(device), generator=g, num_slots=num_slots)[0],
+                batch['masks'].to(device))
     refs = lambda batch, gt: reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps)
     return score_over_seeds(predict, loader, seeds, bg_channel, ignore_overlaps, ari_policy=ari_policy, references=refs,
                             device=device, progress=progress)
-
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def model_from_checkpoint(ck: dict, device='cpu') -> tuple[nn.Module, SlotConfig]:
@@ -124,6 +136,7 @@ def load_model(path, device='cpu') -> tuple[nn.Module, SlotConfig]:
     "(model in eval mode, its config) from a slotnb checkpoint file."
     return model_from_checkpoint(load_checkpoint(path), device)
 
+# %% ../nbs/08_evaluation.ipynb #6a4d00b9
 def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int = 32, out: str | None = None,
                         pictures: str | None = None, dataset_path: str | None = None, device='cpu', progress=True,
                         kmeans: bool = True, ari_policy: str = 'slotnb') -> dict:
@@ -137,15 +150,19 @@ def evaluate_checkpoint(path, split: str = 'test', seeds=(0,), batch_size: int =
     res.update(checkpoint=str(path), split=split, step=ck['step'], config=cfg.to_dict())
     if pictures is not None:
         batch = torch.utils.data.default_collate([ds[i] for i in range(min(8, len(ds)))])
-        _, o = predict_masks(model, batch['image'].to(device), generator=torch.Generator(device=device).manual_seed(seeds[0]))
+        _, o = predict_masks(model, batch['image'].to(device),
+                             generator=torch.Generator(device=device).manual_seed(seeds[0]))
         fig = segmentation_picture(batch['image'], batch['masks'], o.masks.cpu(), rescaled=cfg.dataset_rescale)
-        Path(pictures).parent.mkdir(parents=True, exist_ok=True); fig.savefig(pictures, dpi=90)
-        import matplotlib.pyplot as plt; plt.close(fig)
+        Path(pictures).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(pictures, dpi=90)
+        import matplotlib.pyplot as plt
+        plt.close(fig)
         res['pictures'] = str(pictures)
     if out is not None:
         write_text_atomic(out, json.dumps(res, indent=2))
     return res
 
+# %% ../nbs/08_evaluation.ipynb #f485f10b
 def score_line(r: dict) -> str:
     "One line with FG-ARI and its two reference points (×100), for every place that prints a score."
     n = len(r.get('seeds', [])) or 1
