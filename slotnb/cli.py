@@ -166,6 +166,8 @@ FLAG_HELP = {
     'decoder_flat_color': 'relative decoder: one colour per slot',
     'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
     'loss_edge_weight': 'extra MSE weight on pixels where the input colour changes (0: plain MSE)',
+    'loss_color_balance': 'weight a pixel by (pixels / pixels of its colour)^this, so small objects count as much as '
+                          'the background (0: plain MSE)',
 }
 
 # %% ../nbs/90_cli.ipynb #59840b81

@@ -96,6 +96,7 @@ class SlotConfig:
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
     loss_pixels: int = 0                # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
     loss_edge_weight: float = 0.0       # weight 1 + this on pixels where the input's colour changes (0: plain MSE)
+    loss_color_balance: float = 0.0     # γ: weight a pixel by (pixels / pixels of its colour)^γ (0: plain MSE)
 
     @property
     def mode(self) -> str:
@@ -148,6 +149,10 @@ class SlotConfig:
         if self.loss_edge_weight < 0: bad(f'--loss_edge_weight must be >= 0, got {self.loss_edge_weight}')
         if self.loss_edge_weight and (self.mode != 'image' or self.bce_loss):
             bad('--loss_edge_weight weights the MSE of image reconstructions: not with --dinosaur/--dinosaur-emb/--bce-loss')
+        if self.loss_color_balance < 0: bad(f'--loss_color_balance must be >= 0, got {self.loss_color_balance}')
+        if self.loss_color_balance and (self.mode != 'image' or self.bce_loss):
+            bad('--loss_color_balance weights the MSE of image reconstructions: '
+                'not with --dinosaur/--dinosaur-emb/--bce-loss')
         return self
 
     def to_dict(self) -> dict: return asdict(self)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['RESUMABLE', 'learning_rate', 'StepBatches', 'run_paths', 'synthetic_root', 'build_dataset', 'model_io', 'loss_pixels',
-           'edge_weights', 'compute_losses', 'slot_generator', 'save_checkpoint', 'load_checkpoint', 'ScalarLog',
-           'read_scalars', 'NonFiniteLoss', 'RankStopped', 'describe_model', 'TrainingInterrupted', 'stop_requests',
-           'rank0_first', 'resume_conflicts', 'train']
+           'edge_weights', 'color_weights', 'pixel_weights', 'compute_losses', 'slot_generator', 'save_checkpoint',
+           'load_checkpoint', 'ScalarLog', 'read_scalars', 'NonFiniteLoss', 'RankStopped', 'describe_model',
+           'TrainingInterrupted', 'stop_requests', 'rank0_first', 'resume_conflicts', 'train']
 
 # %% ../nbs/07_training.ipynb #9d600491
 import numpy as np
@@ -95,6 +95,7 @@ def loss_pixels(cfg: SlotConfig, step: int, device='cpu') -> Tensor | None:
     g = torch.Generator().manual_seed((cfg.seed * 1_000_003 + step) * 7 + 3)
     return torch.randperm(n, generator=g)[:cfg.loss_pixels].to(device)
 
+# %% ../nbs/07_training.ipynb #24f82403
 def edge_weights(images: Tensor, weight: float) -> Tensor:
     """Per-pixel loss weights `(B, H·W)`: 1, plus `weight` where the colour differs from a 4-neighbour's (an edge of the
     input itself; no labels), so the few pixels that decide where one mask ends and the next begins count more."""
@@ -102,9 +103,34 @@ def edge_weights(images: Tensor, weight: float) -> Tensor:
     dy = (x[:, :, 1:] - x[:, :, :-1]).abs().amax(1) > 1e-3                              # (B, H-1, W)
     dx = (x[:, :, :, 1:] - x[:, :, :, :-1]).abs().amax(1) > 1e-3                        # (B, H, W-1)
     edge = torch.zeros(x.shape[0], *x.shape[2:], dtype=torch.bool, device=x.device)
-    edge[:, 1:] |= dy; edge[:, :-1] |= dy; edge[:, :, 1:] |= dx; edge[:, :, :-1] |= dx
+    edge[:, 1:] |= dy
+    edge[:, :-1] |= dy
+    edge[:, :, 1:] |= dx
+    edge[:, :, :-1] |= dx
     return 1 + weight * edge.flatten(1).float()
 
+def color_weights(images: Tensor, gamma: float) -> Tensor:
+    """Per-pixel loss weights `(B, H·W)`: (N / n)^γ for a pixel whose exact colour (8-bit per channel) n of the image's N
+    pixels share, divided by their mean in each image. With γ = 1 every flat-coloured region gets the same total weight
+    whatever its size, so a small object counts as much as the background (the input's own colours; no labels)."""
+    q = (images.float().clamp(0, 1) * 255).round().long()                         # (B, C, H, W)
+    key = torch.zeros_like(q[:, 0])                                                # (B, H, W): one integer per colour
+    for c in range(q.shape[1]): key = key * 256 + q[:, c]
+    B, N = key.shape[0], key[0].numel()
+    key = key.flatten(1) + torch.arange(B, device=key.device)[:, None] * 256 ** q.shape[1]   # images never share a colour
+    _, inv, counts = torch.unique(key, return_inverse=True, return_counts=True)
+    w = (N / counts[inv].float()) ** gamma                                         # (B, N)
+    return w / w.mean(1, keepdim=True)
+
+def pixel_weights(images: Tensor, cfg: SlotConfig) -> Tensor | None:
+    "The loss weight of each pixel `(B, H·W)` under `cfg`'s edge and colour levers (their product), or None: plain MSE."
+    w = edge_weights(images, cfg.loss_edge_weight) if cfg.loss_edge_weight else None
+    if cfg.loss_color_balance:
+        c = color_weights(images, cfg.loss_color_balance)
+        w = c if w is None else w * c
+    return w
+
+# %% ../nbs/07_training.ipynb #a05d629a
 def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict, step: int, cfg: SlotConfig,
                    generator: torch.Generator | None = None) -> tuple[dict, object]:
     "Loss terms for one batch: {'loss', 'recon_loss', ...regulariser terms}; also returns the model output."
@@ -113,7 +139,7 @@ def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict,
     pixels = loss_pixels(cfg, step, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.amp_bf16):
         out = model(x, generator=generator) if pixels is None else model(x, generator=generator, pixels=pixels)
-    weight = edge_weights(target, cfg.loss_edge_weight) if cfg.loss_edge_weight else None   # (B, H·W)
+    weight = pixel_weights(target, cfg)                                                # (B, H·W) or None
     if pixels is not None:
         target = target.flatten(2)[:, :, pixels]                                       # (B, 3, P)
         if weight is not None: weight = weight[:, pixels]                              # (B, P)
@@ -130,6 +156,7 @@ def compute_losses(model: nn.Module, regularizer: nn.Module | None, batch: dict,
     terms['loss'] = loss
     return terms, out
 
+# %% ../nbs/07_training.ipynb #ee2f482f
 def slot_generator(cfg: SlotConfig, step: int, device, rank: int = 0) -> torch.Generator:
     "The generator of the slot-initialisation noise at `step`: a pure function of (seed, step, rank)."
     return torch.Generator(device=device).manual_seed(((cfg.seed * 1_000_003 + step) * 101 + rank) % (2 ** 63))
