@@ -16,6 +16,7 @@ DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed', 'relative')
 CONV_INITS = ('torch', 'kaiming')
 SLOT_INITS = ('gaussian', 'learned')    # `SlotAttention(init=...)`, chapter 02
 
+# %% ../nbs/05b_config.ipynb #f27b5db2
 @dataclass
 class SlotConfig:
     "Every setting of a run; names and defaults are the original `train.py` flags (dashes → underscores)."
@@ -73,19 +74,23 @@ class SlotConfig:
     device: str = 'cpu'
     preset: str | None = None           # 'cpu': a cheaper image model (see PRESETS)
     encoder_strides: tuple = (1, 1, 1, 1)
-    mlp_hidden: int | None = None       # Slot Attention MLP width; None → 128 (CNN) or 4·D (ViT tokens), as the original
+    # Slot Attention MLP width; None → 128 (CNN) or 4·D (ViT tokens), as the original
+    mlp_hidden: int | None = None
     decoder_channels: int | None = None # channels of the fixed/adaptive conv decoders; None → hid_dim, as the original
     image_size: int | None = None       # None → from the dataset and the dinosaur-downsample flags
     vit_dim: int = 768
     num_tokens: int = 196
     amp_bf16: bool = False              # bf16 autocast (GPUs; this project's CPUs have no bf16 units)
-    conv_init: str = 'torch'            # CNN encoder/decoder convs: 'torch' (PyTorch default, as the original) or 'kaiming' (He, zero bias)
+    # CNN encoder/decoder convs: 'torch' (PyTorch default, as the original) or 'kaiming' (He, zero bias)
+    conv_init: str = 'torch'
     synthetic_train: int = 10000        # images generated for `dataset='synthetic'`
     synthetic_test: int = 320
     resume: bool = False
-    coco_split: str = 'train'           # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
+    # which COCO split (feature store) `dataset='coco'` trains on; 'val' for small runs
+    coco_split: str = 'train'
     log_every: int = 10
-    minutes: float = 0.0                # wall-clock training budget: stop at the first step past it, checkpoint (0: none)
+    # wall-clock training budget: stop at the first step past it, checkpoint (0: none)
+    minutes: float = 0.0
     store_minutes: float = 5.0          # also checkpoint after every this many minutes of training (0: steps only)
     # --- levers for learning in minutes (chapters 01, 02, 04); the defaults are the original's
     encoder_kernel: int = 5             # kernel of the CNN encoder's convolutions
@@ -94,7 +99,8 @@ class SlotConfig:
     implicit_grad: bool = False         # detach the slots before the last iteration (Chang et al. 2022)
     attn_temperature: float = 1.0       # multiplies Slot Attention's logits
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
-    loss_pixels: int = 0                # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
+    # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
+    loss_pixels: int = 0
     loss_edge_weight: float = 0.0       # weight 1 + this on pixels where the input's colour changes (0: plain MSE)
     loss_color_balance: float = 0.0     # γ: weight a pixel by (pixels / pixels of its colour)^γ (0: plain MSE)
 
@@ -113,8 +119,10 @@ class SlotConfig:
 
     @property
     def regularizer_inert(self) -> bool:
-        "True when CovLoss would add exactly 0 (`--proj_weight 0`, or `--var_weight 0 --cov_weight 0`: the DINOSAUR runs)."
-        return not self.base and not self.info_nce and (self.proj_weight == 0 or (self.var_weight == 0 and self.cov_weight == 0))
+        """True when CovLoss would add exactly 0 (`--proj_weight 0`, or `--var_weight 0 --cov_weight 0`: the DINOSAUR
+        runs)."""
+        return (not self.base and not self.info_nce
+                and (self.proj_weight == 0 or (self.var_weight == 0 and self.cov_weight == 0)))
 
     @property
     def slot_mlp_hidden(self) -> int:
@@ -125,7 +133,8 @@ class SlotConfig:
     def validate(self) -> 'SlotConfig':
         "Raise a `ValueError` naming the flag when settings contradict each other."
         def bad(msg): raise ValueError(msg)
-        if self.dataset is not None and self.dataset not in DATASETS: bad(f'--dataset must be one of {DATASETS}, got {self.dataset!r}')
+        if self.dataset is not None and self.dataset not in DATASETS:
+            bad(f'--dataset must be one of {DATASETS}, got {self.dataset!r}')
         if self.dinosaur and self.dinosaur_emb: bad('--dinosaur and --dinosaur-emb are exclusive')
         if self.dinosaur and self.decoder_type is None: bad(f'--dinosaur needs --decoder_type, one of {DECODER_TYPES}')
         if self.decoder_type is not None and self.decoder_type not in DECODER_TYPES:
@@ -142,13 +151,15 @@ class SlotConfig:
         if self.decoder_type == 'relative' and self.mode != 'image':
             bad('--decoder_type relative decodes images from a CNN encoder: not with --dinosaur / --dinosaur-emb')
         if self.loss_pixels and self.decoder_type != 'relative':
-            bad(f'--loss_pixels {self.loss_pixels} needs --decoder_type relative (the other decoders draw whole images)')
+            bad(f'--loss_pixels {self.loss_pixels} needs --decoder_type relative '
+                '(the other decoders draw whole images)')
         if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
             bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
         if self.loss_edge_weight < 0: bad(f'--loss_edge_weight must be >= 0, got {self.loss_edge_weight}')
         if self.loss_edge_weight and (self.mode != 'image' or self.bce_loss):
-            bad('--loss_edge_weight weights the MSE of image reconstructions: not with --dinosaur/--dinosaur-emb/--bce-loss')
+            bad('--loss_edge_weight weights the MSE of image reconstructions: '
+                'not with --dinosaur/--dinosaur-emb/--bce-loss')
         if self.loss_color_balance < 0: bad(f'--loss_color_balance must be >= 0, got {self.loss_color_balance}')
         if self.loss_color_balance and (self.mode != 'image' or self.bce_loss):
             bad('--loss_color_balance weights the MSE of image reconstructions: '
@@ -169,17 +180,23 @@ class SlotConfig:
 
 # %% ../nbs/05b_config.ipynb #56af6b5c
 PRESETS = {
-    'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32, encoder_strides=(2, 1, 1, 1), encoder_kernel=3,
-                encoder_rgb=True, conv_init='kaiming', slot_init='learned', decoder_type='relative', decoder_flat_color=True,
-                decoder_hid_dim=64, decoder_mlp_num_layers=4, loss_pixels=1024, loss_edge_weight=5.0, batch_size=16, learning_rate=1e-3,
-                warmup_steps=200, decay_steps=100000, num_train_steps=6000, store_freq=250, vis_freq=250, num_workers=0),
-    'cpu-broadcast': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1), decoder_type='adaptive',
-                decoder_init_size=8, decoder_channels=32, conv_init='kaiming', batch_size=16, learning_rate=1e-3, warmup_steps=200,
-                decay_steps=20000, num_train_steps=15000, store_freq=250, vis_freq=250, num_workers=0),
-    'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed', batch_size=64, learning_rate=4e-4, warmup_steps=10000,
-                  decay_steps=100000, num_train_steps=500000, store_freq=10000, vis_freq=1000),
+    'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32,
+                encoder_strides=(2, 1, 1, 1), encoder_kernel=3, encoder_rgb=True,
+                conv_init='kaiming', slot_init='learned',
+                decoder_type='relative', decoder_flat_color=True, decoder_hid_dim=64, decoder_mlp_num_layers=4,
+                loss_pixels=1024, loss_edge_weight=5.0,
+                batch_size=16, learning_rate=1e-3, warmup_steps=200, decay_steps=100000, num_train_steps=6000,
+                store_freq=250, vis_freq=250, num_workers=0),
+    'cpu-broadcast': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1),
+                          decoder_type='adaptive', decoder_init_size=8, decoder_channels=32, conv_init='kaiming',
+                          batch_size=16, learning_rate=1e-3, warmup_steps=200, decay_steps=20000,
+                          num_train_steps=15000, store_freq=250, vis_freq=250, num_workers=0),
+    'paper': dict(num_slots=5, hid_dim=64, decoder_type='fixed',
+                  batch_size=64, learning_rate=4e-4, warmup_steps=10000, decay_steps=100000, num_train_steps=500000,
+                  store_freq=10000, vis_freq=1000),
 }
 
+# %% ../nbs/05b_config.ipynb #45297ae9
 def apply_preset(cfg: SlotConfig, name: str | None, **overrides) -> SlotConfig:
     "`cfg` with the preset's values, then `overrides` (explicit user flags win over the preset)."
     if name is None: return dataclasses.replace(cfg, **overrides)

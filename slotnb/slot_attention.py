@@ -18,9 +18,9 @@ class SlotAttention(nn.Module):
     The defaults are the original's; `init`, `implicit` and `temperature` are the levers of the section below."""
     def __init__(self, num_slots: int, dim: int, iters: int = 3, eps: float = 1e-8, mlp_hidden: int = 128,
                  ln_eps: float = 1e-3,
-                 init: str = 'gaussian',        # 'gaussian': shared learned μ, σ (original); 'learned': one query per slot
-                 implicit: bool = False,        # detach the slots before the last iteration (Chang et al. 2022)
-                 temperature: float = 1.0):     # multiplies the attention logits q·k/√D (1: original)
+                 init: str = 'gaussian',     # 'gaussian': shared learned μ, σ (original); 'learned': one query per slot
+                 implicit: bool = False,     # detach the slots before the last iteration (Chang et al. 2022)
+                 temperature: float = 1.0):  # multiplies the attention logits q·k/√D (1: original)
         super().__init__()
         if iters < 1: raise ValueError(f'SlotAttention needs iters >= 1, got {iters}')
         if init not in SLOT_INITS: raise ValueError(f'SlotAttention init must be one of {SLOT_INITS}, got {init!r}')
@@ -33,7 +33,8 @@ class SlotAttention(nn.Module):
         self.gru = nn.GRUCell(dim, dim)
         self.mlp = nn.Sequential(nn.Linear(dim, max(dim, mlp_hidden)), nn.ReLU(), nn.Linear(max(dim, mlp_hidden), dim))
         self.norm_inputs, self.norm_slots, self.norm_mlp = (nn.LayerNorm(dim, eps=ln_eps) for _ in range(3))
-        if init == 'learned': self.slots_queries = nn.Parameter(torch.randn(1, num_slots, dim))   # (1, K, D), drawn last
+        if init == 'learned':
+            self.slots_queries = nn.Parameter(torch.randn(1, num_slots, dim))   # (1, K, D), drawn last
 
     def sample_slots(self, batch_size: int, num_slots: int | None = None,
                      generator: torch.Generator | None = None) -> torch.Tensor:
@@ -41,7 +42,8 @@ class SlotAttention(nn.Module):
         (reparametrised). 'learned': the K learned queries, the same for every image (no noise, K fixed)."""
         if self.init == 'learned':
             if num_slots not in (None, self.num_slots):
-                raise ValueError(f'learned slot queries fix K={self.num_slots}; num_slots={num_slots} needs init="gaussian"')
+                raise ValueError(f'learned slot queries fix K={self.num_slots}; '
+                                 f'num_slots={num_slots} needs init="gaussian"')
             return self.slots_queries.expand(batch_size, -1, -1)
         mu, log_sigma = self.slots_mu, self.slots_log_sigma                                    # (1, 1, D)
         device = generator.device if generator is not None else mu.device
@@ -53,7 +55,8 @@ class SlotAttention(nn.Module):
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         B, N, D = inputs.shape
         if D != self.dim:
-            raise ValueError(f'SlotAttention(dim={self.dim}) expects inputs (B, N, {self.dim}), got {tuple(inputs.shape)}')
+            raise ValueError(f'SlotAttention(dim={self.dim}) expects inputs (B, N, {self.dim}), '
+                             f'got {tuple(inputs.shape)}')
         if slots_init is None: slots = self.sample_slots(B, num_slots, generator)               # (B, K, D)
         elif slots_init.ndim != 3 or slots_init.shape[::2] != (B, D) or num_slots not in (None, slots_init.shape[1]):
             want = f'(B={B}, K{"=" + str(num_slots) if num_slots else ""}, D={D})'
@@ -66,9 +69,11 @@ class SlotAttention(nn.Module):
             if self.implicit and i == self.iters - 1:
                 slots = slots.detach() + (start - start.detach())     # value: the fixed point; gradient: to the start
             q = self.to_q(self.norm_slots(slots))                                              # (B, K, D)
-            attn = torch.einsum('bkd,bnd->bkn', q, k).mul(self.scale).softmax(dim=1)           # (B, K, N): compete per input
+            # (B, K, N): compete per input
+            attn = torch.einsum('bkd,bnd->bkn', q, k).mul(self.scale).softmax(dim=1)
             weights = attn + self.eps
-            weights = weights / weights.sum(dim=-1, keepdim=True)                              # (B, K, N): weighted means
+            # (B, K, N): weighted means
+            weights = weights / weights.sum(dim=-1, keepdim=True)
             updates = torch.einsum('bkn,bnd->bkd', weights, v)                                 # (B, K, D)
             slots = self.gru(updates.reshape(-1, D), slots.reshape(-1, D)).reshape(B, -1, D)   # (B, K, D)
             slots = slots + self.mlp(self.norm_mlp(slots))

@@ -30,18 +30,23 @@ from .models import build_model, build_regularizer
 from .pictures import slot_picture
 
 # %% ../nbs/07_training.ipynb #836a48fb
-def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5, decay_steps: int = 100000) -> float:
+def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5,
+                  decay_steps: int = 100000) -> float:
     "Learning rate at step `step` (1-based): linear warm-up times exponential decay."
     warm = min(1.0, step / warmup) if warmup > 0 else 1.0
     return base * warm * decay_rate ** (step / decay_steps)
 
 # %% ../nbs/07_training.ipynb #c28604a1
 class StepBatches(torch.utils.data.Sampler):
-    "Index batches for steps start+1..total; the batch of step t depends only on (seed, t, rank). Use as `batch_sampler`."
-    def __init__(self, n: int, batch_size: int, seed: int = 0, start: int = 0, total: int = 1, rank: int = 0, world: int = 1):
-        self.n, self.bs, self.seed, self.start, self.total, self.rank, self.world = n, batch_size, seed, start, total, rank, world
+    """Index batches for steps start+1..total; the batch of step t depends only on (seed, t, rank).
+    Use as `batch_sampler`."""
+    def __init__(self, n: int, batch_size: int, seed: int = 0, start: int = 0, total: int = 1, rank: int = 0,
+                 world: int = 1):
+        self.n, self.bs, self.seed, self.start, self.total, self.rank, self.world = (
+            n, batch_size, seed, start, total, rank, world)
         self.per_epoch = n // (batch_size * world)
-        if self.per_epoch == 0: raise ValueError(f'dataset of {n} images is smaller than one global batch ({batch_size}×{world})')
+        if self.per_epoch == 0:
+            raise ValueError(f'dataset of {n} images is smaller than one global batch ({batch_size}×{world})')
 
     def batch(self, step: int) -> list[int]:
         epoch, j = divmod(step - 1, self.per_epoch)
@@ -56,18 +61,22 @@ class StepBatches(torch.utils.data.Sampler):
 
 # %% ../nbs/07_training.ipynb #fcaf91d9
 def run_paths(cfg: SlotConfig) -> tuple[Path, Path]:
-    "(run directory, checkpoint file). `--model_dir` may name a checkpoint file (the original's `x.ckpt`) or a directory."
+    """(run directory, checkpoint file). `--model_dir` may name a checkpoint file (the original's `x.ckpt`) or a
+    directory."""
     p = Path(cfg.model_dir)
     if p.suffix in ('.ckpt', '.pt', '.pth'): return p.parent, p
     return p, p / 'checkpoint.pt'
 
+# %% ../nbs/07_training.ipynb #9bcd49e4
 def synthetic_root(cfg: SlotConfig) -> Path:
     "Where `dataset='synthetic'` keeps its generated images: `<dataset_path>` if it was given, else beside the run."
     default = SlotConfig().dataset_path
     return Path(cfg.dataset_path) if cfg.dataset_path != default else run_paths(cfg)[0] / 'data'
 
+# %% ../nbs/07_training.ipynb #895268b4
 def build_dataset(cfg: SlotConfig, split: str = 'train', progress: bool = True) -> torch.utils.data.Dataset:
-    "The dataset a config trains (`split='train'`) or evaluates (`split='test'`) on; images at `cfg.resolution` (masks at full size)."
+    """The dataset a config trains (`split='train'`) or evaluates (`split='test'`) on; images at `cfg.resolution`
+    (masks at full size)."""
     if cfg.dataset == 'synthetic':
         root = synthetic_root(cfg)
         d = root / split
@@ -77,17 +86,21 @@ def build_dataset(cfg: SlotConfig, split: str = 'train', progress: bool = True) 
         return MultiDSprites(d, rescale=cfg.dataset_rescale, image_size=cfg.resolution)
     if cfg.dataset in ('multid', 'multid-gray'):
         p = Path(cfg.dataset_path)
-        return MultiDSprites(p / split if (p / split).is_dir() else p, rescale=cfg.dataset_rescale, image_size=cfg.resolution)
-    raise ValueError(f'--dataset {cfg.dataset!r} cannot be trained by this version (supported: synthetic, multid, multid-gray)')
+        return MultiDSprites(p / split if (p / split).is_dir() else p, rescale=cfg.dataset_rescale,
+                             image_size=cfg.resolution)
+    raise ValueError(f'--dataset {cfg.dataset!r} cannot be trained by this version '
+                     '(supported: synthetic, multid, multid-gray)')
 
 # %% ../nbs/07_training.ipynb #b0d1f5d5
 def model_io(batch: dict, cfg: SlotConfig, device) -> tuple[Tensor, Tensor]:
     "(model input, reconstruction target) for a batch, moved to `device`."
     if cfg.mode == 'image':
-        x = batch['image'].to(device, non_blocking=True); return x, x
+        x = batch['image'].to(device, non_blocking=True)
+        return x, x
     feats = batch['features'].to(device, non_blocking=True).float()
     return feats, (feats if cfg.mode == 'dinosaur_emb' else batch['image'].to(device, non_blocking=True))
 
+# %% ../nbs/07_training.ipynb #6289f5d6
 def loss_pixels(cfg: SlotConfig, step: int, device='cpu') -> Tensor | None:
     "The `cfg.loss_pixels` pixel indices scored at `step` (a pure function of seed and step), or None for all pixels."
     n = cfg.resolution ** 2
@@ -109,19 +122,23 @@ def edge_weights(images: Tensor, weight: float) -> Tensor:
     edge[:, :, :-1] |= dx
     return 1 + weight * edge.flatten(1).float()
 
+# %% ../nbs/07_training.ipynb #a2ae9465
 def color_weights(images: Tensor, gamma: float) -> Tensor:
-    """Per-pixel loss weights `(B, H·W)`: (N / n)^γ for a pixel whose exact colour (8-bit per channel) n of the image's N
-    pixels share, divided by their mean in each image. With γ = 1 every flat-coloured region gets the same total weight
-    whatever its size, so a small object counts as much as the background (the input's own colours; no labels)."""
+    """Per-pixel loss weights `(B, H·W)`: (N / n)^γ for a pixel whose exact colour (8-bit per channel) n of the image's
+    N pixels share, divided by their mean in each image. With γ = 1 every flat-coloured region gets the same total
+    weight whatever its size, so a small object counts as much as the background (the input's own colours; no
+    labels)."""
     q = (images.float().clamp(0, 1) * 255).round().long()                         # (B, C, H, W)
     key = torch.zeros_like(q[:, 0])                                                # (B, H, W): one integer per colour
     for c in range(q.shape[1]): key = key * 256 + q[:, c]
     B, N = key.shape[0], key[0].numel()
-    key = key.flatten(1) + torch.arange(B, device=key.device)[:, None] * 256 ** q.shape[1]   # images never share a colour
+    # images never share a colour
+    key = key.flatten(1) + torch.arange(B, device=key.device)[:, None] * 256 ** q.shape[1]
     _, inv, counts = torch.unique(key, return_inverse=True, return_counts=True)
     w = (N / counts[inv].float()) ** gamma                                         # (B, N)
     return w / w.mean(1, keepdim=True)
 
+# %% ../nbs/07_training.ipynb #af045752
 def pixel_weights(images: Tensor, cfg: SlotConfig) -> Tensor | None:
     "The loss weight of each pixel `(B, H·W)` under `cfg`'s edge and colour levers (their product), or None: plain MSE."
     w = edge_weights(images, cfg.loss_edge_weight) if cfg.loss_edge_weight else None
@@ -167,6 +184,7 @@ def save_checkpoint(path: Path, **state) -> Path:
     with atomic_path(path) as tmp: torch.save(state, tmp)
     return Path(path)
 
+# %% ../nbs/07_training.ipynb #8a0905e7
 def load_checkpoint(path: Path, map_location='cpu') -> dict:
     "Read a slotnb checkpoint; a clear error for missing or foreign files."
     path = Path(path)
@@ -174,13 +192,15 @@ def load_checkpoint(path: Path, map_location='cpu') -> dict:
     try: ck = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e: raise ValueError(f'{path} is not a readable checkpoint: {e}') from e
     if not isinstance(ck, dict) or 'model' not in ck or 'config' not in ck:
-        raise ValueError(f'{path} is not a slotnb checkpoint (keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck)}); '
+        raise ValueError(f'{path} is not a slotnb checkpoint '
+                         f'(keys: {sorted(ck)[:8] if isinstance(ck, dict) else type(ck)}); '
                          'for checkpoints of the original code use slotnb.models.load_original_checkpoint')
     return ck
 
 # %% ../nbs/07_training.ipynb #8a05076f
 class ScalarLog:
-    "Append-only CSV of scalars (+ TensorBoard when available); survives resumes (rows past the resume step are dropped)."
+    """Append-only CSV of scalars (+ TensorBoard when available); survives resumes (rows past the resume step are
+    dropped)."""
     def __init__(self, run_dir: Path, start_step: int = 0, tensorboard: bool = True):
         self.path = Path(run_dir) / 'scalars.csv'
         rows = []
@@ -193,14 +213,17 @@ class ScalarLog:
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
-                self.tb = SummaryWriter(str(Path(run_dir) / 'tb'), purge_step=start_step + 1)   # drops later events, as the CSV
+                # drops later events, as the CSV
+                self.tb = SummaryWriter(str(Path(run_dir) / 'tb'), purge_step=start_step + 1)
             except ImportError: pass
         self._rewrite()
 
     def _rewrite(self):
         if not self.keys: return
         with atomic_path(self.path) as tmp, open(tmp, 'w', newline='') as f:
-            w = csv.DictWriter(f, self.keys); w.writeheader(); w.writerows(self.rows)
+            w = csv.DictWriter(f, self.keys)
+            w.writeheader()
+            w.writerows(self.rows)
 
     def log(self, step: int, scalars: dict):
         row = {'step': step, **{k: float(v) for k, v in scalars.items()}}
@@ -223,6 +246,7 @@ class ScalarLog:
     def close(self):
         if self.tb is not None: self.tb.close()
 
+# %% ../nbs/07_training.ipynb #9212bf87
 def read_scalars(run_dir) -> dict:
     "The columns of a run's `scalars.csv` as float arrays (empty entries NaN); {} when there is none."
     p = Path(run_dir) / 'scalars.csv'
@@ -231,23 +255,26 @@ def read_scalars(run_dir) -> dict:
     if not rows: return {}
     return {k: np.array([float(r[k]) if r.get(k) not in (None, '') else np.nan for r in rows]) for k in rows[0]}
 
-
 # %% ../nbs/07_training.ipynb #ff2ba570
 class NonFiniteLoss(FloatingPointError):
     "Raised when the loss is NaN/Inf; the message names the step and the last good checkpoint."
 
+# %% ../nbs/07_training.ipynb #7a59cfc7
 class RankStopped(RuntimeError):
     """Under torchrun: this process stopped because another one failed. The message says so in one line, or is empty
     where rank 0 already names the cause (e.g. a non-finite loss all ranks agreed on)."""
 
+# %% ../nbs/07_training.ipynb #68f94c13
 def _peer_lost(e: BaseException) -> bool:
     "Did a collective fail because another process died? (gloo: 'Connection closed by peer'; NCCL/others: DistError)."
     return isinstance(e, dist.DistError) or (isinstance(e, RuntimeError) and 'by peer' in str(e))
 
+# %% ../nbs/07_training.ipynb #a11e5dd6
 def _dist_info() -> tuple[int, int, int]:
     "(rank, local rank, world size) from torchrun's environment, (0, 0, 1) otherwise."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('LOCAL_RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
 
+# %% ../nbs/07_training.ipynb #450f5f24
 def describe_model(model: nn.Module, regularizer: nn.Module | None = None) -> str:
     "Module tree with parameter counts (the original's --print_model)."
     count = lambda m: sum(p.numel() for p in m.parameters())
@@ -255,18 +282,22 @@ def describe_model(model: nn.Module, regularizer: nn.Module | None = None) -> st
     if regularizer is not None: lines.append(f'regulariser parameters: {count(regularizer):,}')
     return '\n'.join(lines)
 
+# %% ../nbs/07_training.ipynb #a5b91bdb
 class TrainingInterrupted(KeyboardInterrupt):
     "SIGINT/SIGTERM reached `train`: the step under way finished and was checkpointed."
     def __init__(self, step: int, checkpoint, signal_name: str):
         super().__init__(f'{signal_name} at step {step}: checkpoint written to {checkpoint}')
         self.step, self.checkpoint = step, checkpoint
 
+# %% ../nbs/07_training.ipynb #35a8aa1b
 @contextlib.contextmanager
 def stop_requests():
     """While training: SIGINT (Ctrl-C) and SIGTERM ask the loop to checkpoint and stop after the current step
     (`flag['signal']` names the signal); a second one stops at once (KeyboardInterrupt). Off the main thread: no-op."""
     flag = {'signal': None}
-    if threading.current_thread() is not threading.main_thread(): yield flag; return
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
     def handler(signum, frame):
         if flag['signal'] is not None: raise KeyboardInterrupt
         flag['signal'] = signal.Signals(signum).name
@@ -275,6 +306,7 @@ def stop_requests():
     finally:
         for s, h in old.items(): signal.signal(s, h)
 
+# %% ../nbs/07_training.ipynb #7a7ac656
 def rank0_first(prepare, world: int, main: bool):
     """`prepare()` on rank 0 while the other processes wait, then on them (they find what rank 0 wrote, e.g. generated
     data). If it fails on rank 0, every rank stops: rank 0 with its error, the others with one line saying so."""
@@ -289,6 +321,7 @@ def rank0_first(prepare, world: int, main: bool):
     if not ok: raise RankStopped('rank 0 could not prepare the training data (its error is above); stopping this rank')
     return out if main else prepare()
 
+# %% ../nbs/07_training.ipynb #b936cd1a
 def _agree(flags: list[bool], world: int) -> list[bool]:
     "Each flag true on any process → true on every process (so all ranks stop or checkpoint at the same step)."
     if world == 1: return flags
@@ -296,6 +329,7 @@ def _agree(flags: list[bool], world: int) -> list[bool]:
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return [bool(v) for v in t]
 
+# %% ../nbs/07_training.ipynb #380cad04
 def _start_process(cfg: SlotConfig) -> tuple[int, int, torch.device]:
     "(rank, world size, device) of this process; under torchrun, joins the process group."
     rank, local_rank, world = _dist_info()
@@ -303,9 +337,10 @@ def _start_process(cfg: SlotConfig) -> tuple[int, int, torch.device]:
         dist.init_process_group('nccl' if cfg.device.startswith('cuda') else 'gloo')
     return rank, world, torch.device(f'cuda:{local_rank}' if cfg.device == 'cuda' and world > 1 else cfg.device)
 
+# %% ../nbs/07_training.ipynb #6e39c119
 # what a resumed run may change: how long and where it runs, how often it writes; everything else makes another run
-RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path', 'store_freq',
-             'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
+RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path',
+             'store_freq', 'vis_freq', 'log_every', 'print_model', 'coco_mask_dynamic', 'minutes', 'store_minutes'}
 
 def resume_conflicts(saved: dict, cfg: SlotConfig) -> dict:
     "{field: (saved, requested)} for every field outside `RESUMABLE` where a checkpoint's config and `cfg` differ."
@@ -313,16 +348,19 @@ def resume_conflicts(saved: dict, cfg: SlotConfig) -> dict:
     return {f.name: (getattr(old, f.name), getattr(cfg, f.name)) for f in dataclasses.fields(cfg)
             if f.name not in RESUMABLE and getattr(old, f.name) != getattr(cfg, f.name)}
 
+# %% ../nbs/07_training.ipynb #7f12605e
 def _checkpoint_to_resume(cfg: SlotConfig, ckpt_path: Path) -> dict | None:
     "The checkpoint `cfg` continues (None for a new run); refuses one made with other settings (`resume_conflicts`)."
     if not ckpt_path.exists(): return None
-    if not cfg.resume: raise FileExistsError(f'{ckpt_path} exists: pass --resume to continue it, or choose another --model_dir')
+    if not cfg.resume:
+        raise FileExistsError(f'{ckpt_path} exists: pass --resume to continue it, or choose another --model_dir')
     ck = load_checkpoint(ckpt_path)
     conflicts = resume_conflicts(ck['config'], cfg)
     if conflicts: raise ValueError(f'{ckpt_path} was trained with other settings {conflicts} (saved, requested): '
                                    'continue it with its own settings, or choose another --model_dir')
     return ck
 
+# %% ../nbs/07_training.ipynb #b96d0546
 @dataclasses.dataclass
 class _Run:
     "What the steps of one `train` call share."
@@ -350,12 +388,14 @@ class _Run:
         torch.manual_seed(cfg.seed)
         self.model, self.regularizer = build_model(cfg).to(self.device), build_regularizer(cfg)
         if self.regularizer is not None: self.regularizer = self.regularizer.to(self.device)
-        self.params = list(self.model.parameters()) + (list(self.regularizer.parameters()) if self.regularizer is not None else [])
+        self.params = list(self.model.parameters()) + (list(self.regularizer.parameters())
+                                                       if self.regularizer is not None else [])
         self.opt = torch.optim.Adam(self.params, lr=cfg.learning_rate)
         start = 0
         if ck is not None:
             self.model.load_state_dict(ck['model'])
-            if self.regularizer is not None and ck.get('regularizer') is not None: self.regularizer.load_state_dict(ck['regularizer'])
+            if self.regularizer is not None and ck.get('regularizer') is not None:
+                self.regularizer.load_state_dict(ck['regularizer'])
             self.opt.load_state_dict(ck['optimizer'])
             start = self.last_saved = ck['step']
         if cfg.print_model and self.main: print(describe_model(self.model, self.regularizer))
@@ -365,11 +405,13 @@ class _Run:
         return start
 
     def step(self, batch: dict, step: int) -> tuple[dict, object, float]:
-        "One optimisation step: the schedule's learning rate, the losses, backward, clipping, Adam. (terms, output, lr)."
+        """One optimisation step: the schedule's learning rate, the losses, backward, clipping, Adam.
+        (terms, output, lr)."""
         cfg = self.cfg
         lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
         for g in self.opt.param_groups: g['lr'] = lr
-        terms, out = compute_losses(self.net, self.regularizer, batch, step, cfg, slot_generator(cfg, step, self.device, self.rank))
+        terms, out = compute_losses(self.net, self.regularizer, batch, step, cfg,
+                                    slot_generator(cfg, step, self.device, self.rank))
         self.opt.zero_grad(set_to_none=True)
         terms['loss'].backward()
         if cfg.grad_clip >= 0: terms['grad_norm'] = nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
@@ -379,14 +421,17 @@ class _Run:
     def non_finite(self, step: int, lr: float, where: str = '') -> NonFiniteLoss:
         "The error that stops a run whose loss became NaN/Inf at `step`, naming the last good checkpoint."
         last = f'{self.ckpt_path if self.last_saved is not None else "none"} (step {self.last_saved})'
-        return NonFiniteLoss(f'loss became non-finite at step {step}{where} (lr {lr:.3g}); the last good checkpoint is {last}')
+        return NonFiniteLoss(f'loss became non-finite at step {step}{where} (lr {lr:.3g}); '
+                             f'the last good checkpoint is {last}')
 
     def log_scalars(self, step: int, terms: dict, losses: Tensor, lr: float, img_per_s: float, bar) -> None:
         "A row of scalars.csv / TensorBoard (rank 0) and the progress bar's numbers."
         scal = {k: v.detach().float() for k, v in terms.items() if torch.is_tensor(v) and v.numel() == 1}
         scal.update(lr=lr, loss_mean=losses.float().mean(), img_per_s=img_per_s)
         sa = self.model.slot_attention
-        if hasattr(sa, 'slots_mu'): scal.update(slot_mu_mean=sa.slots_mu.detach().mean(), slot_log_sigma_mean=sa.slots_log_sigma.detach().mean())
+        if hasattr(sa, 'slots_mu'):
+            scal.update(slot_mu_mean=sa.slots_mu.detach().mean(),
+                        slot_log_sigma_mean=sa.slots_log_sigma.detach().mean())
         self.log.log(step, scal)
         bar.set_postfix(loss=f'{float(losses.float().mean()):.4g}', img_s=f'{img_per_s:.1f}')
 
@@ -395,7 +440,8 @@ class _Run:
         x = batch.get('image')
         if x is None or self.cfg.mode == 'dinosaur_emb': return
         with torch.no_grad():
-            if self.cfg.loss_pixels: out = self.model(x[:8].to(self.device), generator=slot_generator(self.cfg, step, self.device))
+            if self.cfg.loss_pixels:
+                out = self.model(x[:8].to(self.device), generator=slot_generator(self.cfg, step, self.device))
             self.log.figure('reconstructions', slot_picture(x, out, rescaled=self.cfg.dataset_rescale, step=step), step,
                             self.run_dir / 'pictures' / f'step_{step:07d}.png')
 
@@ -403,11 +449,13 @@ class _Run:
         "The checkpoint of `step`, written atomically by rank 0 while the others wait."
         if self.main:
             reg = None if self.regularizer is None else self.regularizer.state_dict()
-            save_checkpoint(self.ckpt_path, model=self.model.state_dict(), regularizer=reg, optimizer=self.opt.state_dict(), step=step,
-                            config=self.cfg.to_dict(), slotnb_format=1, feature_pipeline=self.pipeline)
+            save_checkpoint(self.ckpt_path, model=self.model.state_dict(), regularizer=reg,
+                            optimizer=self.opt.state_dict(), step=step, config=self.cfg.to_dict(), slotnb_format=1,
+                            feature_pipeline=self.pipeline)
         if self.world > 1: dist.barrier()
         self.last_saved = step
 
+# %% ../nbs/07_training.ipynb #ac17d9a6
 def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, progress: bool = True,
           stop_after: int | None = None) -> dict:
     """Train `cfg` to `num_train_steps` (resuming from its checkpoint if `cfg.resume`), or until `cfg.minutes` of this
@@ -417,10 +465,12 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     rank, world, device = _start_process(cfg)
     run = _Run(cfg, device, rank, world, *run_paths(cfg))
     ck = _checkpoint_to_resume(cfg, run.ckpt_path)
-    if dataset is None:                                 # fails before any folder is made; generated data: by rank 0 only
+    # fails before any folder is made; generated data: by rank 0 only
+    if dataset is None:
         dataset = rank0_first(lambda: build_dataset(cfg, 'train', progress=progress and run.main), world, run.main)
     run.pipeline = getattr(dataset, 'pipeline', None)   # ViT-feature datasets: how their tokens were made (chapter 10)
-    if ck is not None and run.pipeline is not None: dataset.check_pipeline(ck.get('feature_pipeline'), f'--resume from {run.ckpt_path}')
+    if ck is not None and run.pipeline is not None:
+        dataset.check_pipeline(ck.get('feature_pipeline'), f'--resume from {run.ckpt_path}')
     if run.main: run.run_dir.mkdir(parents=True, exist_ok=True)
     start = run.build(ck)
 
@@ -429,9 +479,9 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.num_workers,
                                          pin_memory=device.type == 'cuda', persistent_workers=False)
     run.log = ScalarLog(run.run_dir, start, tensorboard=True) if run.main else None
-    budget = f' ({cfg.minutes:g} min)' if cfg.minutes else ''                   # a time budget: steps counted, no step ETA
-    bar = tqdm(total=None if cfg.minutes else total, initial=start, disable=not (progress and run.main), desc=f'train{budget}',
-               dynamic_ncols=True)
+    budget = f' ({cfg.minutes:g} min)' if cfg.minutes else ''   # a time budget: steps counted, no step ETA
+    bar = tqdm(total=None if cfg.minutes else total, initial=start, disable=not (progress and run.main),
+               desc=f'train{budget}', dynamic_ncols=True)
     t0, seen, window, step = time.time(), 0, [], start
     t_budget = t_saved = time.perf_counter()            # `cfg.minutes` counts the steps of this call
     interrupted = False
@@ -439,12 +489,14 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
         with stop_requests() as stop:
             for step, batch in enumerate(loader, start=start + 1):
                 terms, out, lr = run.step(batch, step)
-                window.append(terms['loss'].detach()); seen += len(next(iter(batch.values())))
+                window.append(terms['loss'].detach())
+                seen += len(next(iter(batch.values())))
                 now = time.perf_counter()
                 budget_hit, interrupted, store_due, nonfinite = _agree(
                     [bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60, stop['signal'] is not None,
                      cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60,
-                     world > 1 and not bool(torch.isfinite(terms['loss'].detach()))], world)   # one process's NaN stops all
+                     # one process's NaN stops all
+                     world > 1 and not bool(torch.isfinite(terms['loss'].detach()))], world)
                 if nonfinite:
                     if not run.main: raise RankStopped('')
                     raise run.non_finite(step, lr, f' on at least one of the {world} processes')
@@ -455,16 +507,21 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                     losses = torch.stack(window)
                     if not torch.isfinite(losses).all():
                         raise run.non_finite(step - len(window) + 1 + int((~torch.isfinite(losses)).nonzero()[0]), lr)
-                    if run.main: run.log_scalars(step, terms, losses, lr, seen * world / max(time.time() - t0, 1e-9), bar)
+                    if run.main:
+                        run.log_scalars(step, terms, losses, lr, seen * world / max(time.time() - t0, 1e-9), bar)
                     window, seen, t0 = [], 0, time.time()
                 if run.main and cfg.vis_freq > 0 and step % cfg.vis_freq == 0: run.picture(batch, out, step)
-                if is_store: run.save(step); t_saved = time.perf_counter()
+                if is_store:
+                    run.save(step)
+                    t_saved = time.perf_counter()
                 bar.update(1)
                 if step == total: break
-            if interrupted: raise TrainingInterrupted(step, run.ckpt_path, stop['signal'] or 'a signal on another process')
+            if interrupted:
+                raise TrainingInterrupted(step, run.ckpt_path, stop['signal'] or 'a signal on another process')
     except Exception as e:
         if world > 1 and _peer_lost(e):
-            raise RankStopped(f'rank {rank} stopped at step {step}: another process failed (its error is above)') from None
+            raise RankStopped(f'rank {rank} stopped at step {step}: '
+                              'another process failed (its error is above)') from None
         raise
     finally:
         bar.close()
@@ -472,4 +529,3 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     return {'step': step, 'checkpoint': str(run.ckpt_path), 'run_dir': str(run.run_dir), 'model': run.model,
             'regularizer': run.regularizer, 'last_loss': float(terms['loss'].detach()) if step > start else None,
             'budget_hit': bool(cfg.minutes) and step < cfg.num_train_steps}
-
