@@ -27,6 +27,7 @@ CPU_COCO_LIMITS = {'train': 500, 'val': 200}   # images embedded from a full COC
 VIT_INPUTS = {'original': dict(normalize=False, dtype='float32'),   # the original's: raw [0, 1] pixels, float32 tokens
               'imagenet': dict(normalize=True, dtype='float16')}    # what DINO was trained on; slotnb_embed's default
 
+# %% ../nbs/97_coco_rows.ipynb #f08f63f8
 def default_vit_input(preset: str) -> str: return 'original' if preset == 'paper' else 'imagenet'
 
 # %% ../nbs/97_coco_rows.ipynb #34e5a6ec
@@ -34,11 +35,13 @@ def _weights_tag(weights) -> str:
     if weights in (None, 'random'): return 'random'
     return 'hub' if weights == 'hub' else Path(str(weights)).stem
 
+# %% ../nbs/97_coco_rows.ipynb #b1a6478b
 def _weights_text(weights, model=VIT_B_DINO) -> str:
     if weights in (None, 'random'):
         return f'{model}, RANDOM init (no DINO weights given): numbers not comparable to the paper'
     return f'{model}, weights {weights}'
 
+# %% ../nbs/97_coco_rows.ipynb #26569fd1
 def _embed(root, split, out, pipeline: TokenPipeline, seed: int = 0, **kw) -> Path:
     "embed_split with a fixed RNG (a random-init ViT is then the same in every run), without touching the global RNG."
     with torch.random.fork_rng(devices=[]):

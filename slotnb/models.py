@@ -20,8 +20,8 @@ from .slot_attention import SlotAttention
 from .config import SlotConfig
 from .shortcut import with_shortcut
 from .regularizers import CovLoss, CosineLoss
-from .decoders import MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder, MLPFeatureDecoder, \
-    RelativePixelDecoder
+from .decoders import (MDSpritesDecoder, AdaptiveDecoder, COCOAdaptiveDecoder, COCOFixedDecoder,
+                             MLPFeatureDecoder, RelativePixelDecoder)
 
 # %% ../nbs/06_models.ipynb #281727ec
 class SlotOutput(NamedTuple):
@@ -32,9 +32,11 @@ class SlotOutput(NamedTuple):
     slots: Tensor        # (B, K, D)
     attn: Tensor         # (B, K, N_in): Slot Attention's last attention (softmax over slots)
 
+# %% ../nbs/06_models.ipynb #bda96202
 class SlotModel(nn.Module):
     "Encoder → Slot Attention → decoder. `encoder` maps the input to tokens (B, N, D)."
-    def __init__(self, encoder: nn.Module, slot_attention: SlotAttention, decoder: nn.Module, sigmoid_output: bool = False):
+    def __init__(self, encoder: nn.Module, slot_attention: SlotAttention, decoder: nn.Module,
+                 sigmoid_output: bool = False):
         super().__init__()
         self.encoder, self.slot_attention, self.decoder = encoder, slot_attention, decoder
         self.sigmoid_output = sigmoid_output  # the original's --bce-loss: sigmoid on the combined image only
@@ -45,9 +47,12 @@ class SlotModel(nn.Module):
         `pixels` (P,): decode only these pixels of the H·W grid (the `relative` decoder; outputs `(…, P)`)."""
         tokens = self.encoder(x)                                          # (B, N, D)
         slots, attn = self.slot_attention(tokens, num_slots=num_slots, slots_init=slots_init, generator=generator)
-        if getattr(self.decoder, 'needs_attention', False): dec = self.decoder(slots, attn, pixels=pixels)
-        elif pixels is not None: raise ValueError(f'{type(self.decoder).__name__} draws whole images: pixels= needs the relative decoder')
-        else: dec = self.decoder(slots)
+        if getattr(self.decoder, 'needs_attention', False):
+            dec = self.decoder(slots, attn, pixels=pixels)
+        elif pixels is not None:
+            raise ValueError(f'{type(self.decoder).__name__} draws whole images: pixels= needs the relative decoder')
+        else:
+            dec = self.decoder(slots)
         recon = torch.sigmoid(dec.recon) if self.sigmoid_output else dec.recon
         return SlotOutput(recon, dec.slot_recons, dec.masks, slots, attn)
 
@@ -61,8 +66,10 @@ def build_encoder(cfg: SlotConfig) -> nn.Module:
         return nn.Sequential(cnn, SetMLP(D))
     return nn.Sequential(TokenProjection(cfg.vit_dim, D), SetMLP(D))
 
+# %% ../nbs/06_models.ipynb #6b9995af
 def build_decoder(cfg: SlotConfig) -> nn.Module:
-    "The decoder named by the config (the original's defaults: `fixed` for multi-dSprites, `adaptive` for CLEVR), with the exact broadcast shortcut (chapter 04b) where it applies."
+    """The decoder named by the config (the original's defaults: `fixed` for multi-dSprites, `adaptive` for CLEVR),
+    with the exact broadcast shortcut (chapter 04b) where it applies."""
     D, R = cfg.hid_dim, cfg.resolution
     if cfg.mode == 'dinosaur_emb':
         return MLPFeatureDecoder(D, feat_dim=cfg.vit_dim, num_tokens=cfg.num_tokens, hid_dim=cfg.decoder_hid_dim,
@@ -74,29 +81,36 @@ def build_decoder(cfg: SlotConfig) -> nn.Module:
         grid = cnn_token_grid((R, R), cfg.encoder_kernel, tuple(cfg.encoder_strides))   # the encoder's token grid
         return RelativePixelDecoder(D, token_grid=grid, resolution=(R, R), hidden=cfg.decoder_hid_dim,
                                     num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color)
-    if kind == 'adaptive': return with_shortcut(AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R))
+    if kind == 'adaptive':
+        return with_shortcut(AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R))
     if kind == 'coco-adaptive':
-        dec = COCOAdaptiveDecoder(D, init_size=cfg.decoder_init_size, hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers)
+        dec = COCOAdaptiveDecoder(D, init_size=cfg.decoder_init_size, hid_dim=cfg.decoder_hid_dim,
+                                  num_conv_layers=cfg.decoder_num_conv_layers)
         out = cfg.decoder_init_size * 2 ** (cfg.decoder_num_conv_layers - 2)
-        if out != R: raise ValueError(f'coco-adaptive decoder outputs {out}px (--decoder_init_size {cfg.decoder_init_size}, '
-                                      f'--decoder_num_conv_layers {cfg.decoder_num_conv_layers}) but the target is {R}px')
+        if out != R:
+            raise ValueError(f'coco-adaptive decoder outputs {out}px (--decoder_init_size {cfg.decoder_init_size}, '
+                             f'--decoder_num_conv_layers {cfg.decoder_num_conv_layers}) but the target is {R}px')
         return with_shortcut(dec)
-    return with_shortcut(COCOFixedDecoder(D, resolution=(R, R), hid_dim=cfg.decoder_hid_dim, num_conv_layers=cfg.decoder_num_conv_layers))
+    return with_shortcut(COCOFixedDecoder(D, resolution=(R, R), hid_dim=cfg.decoder_hid_dim,
+                                          num_conv_layers=cfg.decoder_num_conv_layers))
 
+# %% ../nbs/06_models.ipynb #580e8ac8
 def build_model(cfg: SlotConfig) -> SlotModel:
     "The model for `cfg` (validated). Parameters are initialised from the global torch RNG: seed it first."
     cfg.validate()
     sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden,
                        init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature)
-    model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg), sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
+    model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg),
+                      sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
     if cfg.conv_init == 'kaiming': kaiming_convs_(model)
     return model
 
+# %% ../nbs/06_models.ipynb #75a4c3ec
 def kaiming_convs_(module: nn.Module) -> nn.Module:
-    """Re-initialise every Conv2d/ConvTranspose2d in `module` in place: `nn.init.kaiming_uniform_` for ReLU (variance 2/fan),
-    zero biases. PyTorch's default init keeps a third of that variance per layer, so a 6-layer conv decoder starts with an
-    output that barely depends on its slot (see the CPU preset). For a transposed conv torch takes the fan from weight
-    dim 1 (Cout·k·k), which equals Cin·k·k for the square D→D layers."""
+    """Re-initialise every Conv2d/ConvTranspose2d in `module` in place: `nn.init.kaiming_uniform_` for ReLU
+    (variance 2/fan), zero biases. PyTorch's default init keeps a third of that variance per layer, so a 6-layer conv
+    decoder starts with an output that barely depends on its slot (see the CPU preset). For a transposed conv torch
+    takes the fan from weight dim 1 (Cout·k·k), which equals Cin·k·k for the square D→D layers."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.kaiming_uniform_(m.weight, nonlinearity='relu')
@@ -112,7 +126,8 @@ def build_regularizer(cfg: SlotConfig, keep_inert: bool = False) -> nn.Module | 
     head = dict(proj_dim=cfg.proj_dim, norm=norm, identity=cfg.identity_proj, num_slots=cfg.num_slots)
     if cfg.info_nce:
         return CosineLoss(cfg.hid_dim, **head, weight=cfg.info_nce_weight, warmup=cfg.info_nce_warmup)
-    if cfg.regularizer_inert and not (keep_inert and not cfg.identity_proj): return None   # decided before any parameter is drawn
+    # decided before any parameter is drawn
+    if cfg.regularizer_inert and not (keep_inert and not cfg.identity_proj): return None
     return CovLoss(cfg.hid_dim, **head, std_target=cfg.std_target, proj_weight=cfg.proj_weight,
                    var_weight=cfg.var_weight, cov_weight=cfg.cov_weight, cov_div_sq=cfg.cov_div_sq,
                    slot_cov=cfg.slot_cov, cov_warmup=cfg.cov_warmup)
@@ -122,7 +137,8 @@ def original_key_map(cfg: SlotConfig) -> dict[str, str]:
     "Prefix renames original → slotnb for `cfg`'s mode (applied longest prefix first)."
     m = {'encoder_layer_norm.': 'encoder.1.0.', 'fc1.': 'encoder.1.1.', 'fc2.': 'encoder.1.3.',
          'slot_attention.fc1.': 'slot_attention.mlp.0.', 'slot_attention.fc2.': 'slot_attention.mlp.2.',
-         'slot_attention.norm_input.': 'slot_attention.norm_inputs.', 'slot_attention.norm_pre_ff.': 'slot_attention.norm_mlp.',
+         'slot_attention.norm_input.': 'slot_attention.norm_inputs.',
+         'slot_attention.norm_pre_ff.': 'slot_attention.norm_mlp.',
          'slot_attention.': 'slot_attention.', 'projection_head.projector.': 'regularizer.head.net.'}
     if cfg.mode == 'image':
         m |= {f'encoder_cnn.conv{i}.': f'encoder.0.convs.{2 * (i - 1)}.' for i in range(1, 5)}
@@ -138,6 +154,7 @@ def original_key_map(cfg: SlotConfig) -> dict[str, str]:
               'decoder_cnn.conv.': 'decoder.convs.'}
     return m
 
+# %% ../nbs/06_models.ipynb #1fa23e03
 def load_original_checkpoint(ckpt, cfg: SlotConfig) -> tuple[SlotModel, nn.Module | None]:
     """(model, regulariser) for `cfg` with the weights of an original-code checkpoint (path, or its dict / state dict).
     The regulariser has the checkpoint's head even when its loss weight is 0 (then its loss is 0)."""
@@ -146,23 +163,28 @@ def load_original_checkpoint(ckpt, cfg: SlotConfig) -> tuple[SlotModel, nn.Modul
     sd = ckpt.get('model_state_dict', ckpt)
     model, reg = build_model(cfg), build_regularizer(cfg, keep_inert=True)
     ours = {f'model.{k}' if not k.startswith('regularizer.') else k: v for k, v in
-            [*model.state_dict().items(), *((f'regularizer.{k}', v) for k, v in (reg.state_dict() if reg else {}).items())]}
+            [*model.state_dict().items(),
+             *((f'regularizer.{k}', v) for k, v in (reg.state_dict() if reg else {}).items())]}
     rules = sorted(original_key_map(cfg).items(), key=lambda kv: -len(kv[0]))
     new, unused, came_from = {}, [], {}
     for k, v in sd.items():
         src = next((a for a, _ in rules if k.startswith(a)), None)
         name = None if src is None else dict(rules)[src] + k[len(src):]
         name = None if name is None else (name if name.startswith('regularizer.') else f'model.{name}')
-        if name not in ours: unused.append(k); continue
+        if name not in ours:
+            unused.append(k)
+            continue
         if name in new: raise ValueError(f'{came_from[name]} and {k} both fill {name}: keep one of them')
         if v.shape != ours[name].shape:
-            if v.numel() != ours[name].numel(): raise ValueError(f'{k}: shape {tuple(v.shape)} does not fit {name} {tuple(ours[name].shape)}')
+            if v.numel() != ours[name].numel():
+                raise ValueError(f'{k}: shape {tuple(v.shape)} does not fit {name} {tuple(ours[name].shape)}')
             v = v.reshape(ours[name].shape)          # Linear (O, I) → 1×1 conv (O, I, 1, 1)
         new[name], came_from[name] = v, k
     missing = sorted(set(ours) - set(new))
     if unused or missing:
-        raise ValueError(f'checkpoint does not match the {cfg.mode} configuration: {len(unused)} unused keys {unused[:6]}, '
-                         f'{len(missing)} parameters not filled {missing[:6]} (check --num_slots/--hid_dim/--decoder_type/--base)')
+        raise ValueError(f'checkpoint does not match the {cfg.mode} configuration: '
+                         f'{len(unused)} unused keys {unused[:6]}, {len(missing)} parameters not filled {missing[:6]} '
+                         '(check --num_slots/--hid_dim/--decoder_type/--base)')
     model.load_state_dict({k[6:]: v for k, v in new.items() if k.startswith('model.')})
     if reg is not None: reg.load_state_dict({k[12:]: v for k, v in new.items() if k.startswith('regularizer.')})
     return model, reg
