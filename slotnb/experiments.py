@@ -9,10 +9,10 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['CMDS', 'COCO_IMAGE', 'COV_LOSS', 'COS_LOSS', 'DINOSAUR', 'DINOSAUR_NONE', 'DINOSAUR_COV', 'PRESET_NAMES', 'TABLES',
-           'PAPER_MODEL_FIELDS', 'PAPER_TRAINING', 'PARAMS_MARK', 'PRESET_NOTES', 'table_key', 'check_preset',
-           'repo_root', 'experiments_dir', 'notebook_path', 'experiment_notebook', 'git_commit', 'write_json',
-           'ExperimentFailed', 'ipc_kernel_manager', 'run_experiment', 'load_results', 'assemble_table',
-           'combine_seeds', 'run_table', 'tables_parser', 'tables_main']
+           'PAPER_MODEL_FIELDS', 'PAPER_TRAINING', 'PRESET_NOTES', 'table_key', 'check_preset', 'repo_root',
+           'experiments_dir', 'notebook_path', 'experiment_notebook', 'git_commit', 'write_json', 'ExperimentFailed',
+           'ipc_kernel_manager', 'run_experiment', 'load_results', 'assemble_table', 'combine_seeds', 'run_table',
+           'tables_parser', 'tables_main']
 
 # %% ../nbs/95_experiments.ipynb #d6b123cc
 # This module runs notebooks and assembles tables: it imports no torch (nor numpy, nor nbformat until a notebook is
@@ -132,19 +132,14 @@ def notebook_path(notebook) -> Path:
     return p
 
 # %% ../nbs/95_experiments.ipynb #50a0fc2a
-PARAMS_MARK = '# parameters'
-
 def experiment_notebook(notebook) -> tuple:
-    ("(path, notebook) of an experiment notebook with its parameters cell tagged `parameters` (found by tag, or by its "
-     "first line `# parameters`).")
+    "(path, notebook) of an experiment notebook; a ValueError when no code cell is tagged `parameters`."
     import nbformat                                     # here, not at the top: it takes most of a second to import
     path = notebook_path(notebook)
     nb = nbformat.read(path, as_version=4)
-    if not any('parameters' in c.metadata.get('tags', []) for c in nb.cells):
-        marked = [c for c in nb.cells if c.cell_type == 'code' and c.source.lstrip().startswith(PARAMS_MARK)]
-        if not marked:
-            raise ValueError(f'{path} has no parameters cell (tagged `parameters`, or starting with {PARAMS_MARK!r})')
-        marked[0].metadata['tags'] = list(marked[0].metadata.get('tags', [])) + ['parameters']
+    if not any(c.cell_type == 'code' and 'parameters' in c.metadata.get('tags', []) for c in nb.cells):
+        raise ValueError(f'{path} has no parameters cell: tag the code cell that sets the parameters `parameters` '
+                         '(without the tag papermill ignores the parameters given and runs the defaults)')
     return path, nb
 
 # %% ../nbs/95_experiments.ipynb #cfd9c4ce
