@@ -62,8 +62,9 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
     feats, notes = Path(work_dir) / 'features', []
     if embed_path is not None:
         ev = resolve_store(embed_path, 'val')
-        if FeatureStore(ev).meta['split'] != 'val':
-            raise ValueError(f"{ev} holds {FeatureStore(ev).meta['split']} features: evaluation needs a val2017 store "
+        given = FeatureStore(ev).meta                                  # read once: its split, model and weights
+        if given['split'] != 'val':
+            raise ValueError(f"{ev} holds {given['split']} features: evaluation needs a val2017 store "
                              f"at {Path(embed_path) / 'val'}")
         tr = Path(embed_path) / 'train'
         if not (tr / 'index.json').is_file():
@@ -72,8 +73,7 @@ def coco_feature_stores(preset: str, work_dir, coco_root=None, embed_path=None, 
                                         f'(make it with slotnb_embed --split train --output_dir {tr})')
             tr = ev
             notes.append('no train store: trained on the evaluation images')
-        text = (f"stores under {embed_path} ({FeatureStore(ev).meta['model_name']}, "
-                f"weights {FeatureStore(ev).meta['weights']})")
+        text = f"stores under {embed_path} ({given['model_name']}, weights {given['weights']})"
     elif coco_root is not None:
         if preset == 'paper' and weights in (None, 'random'):
             raise ValueError('the paper preset needs DINO ViT-B/16 weights to embed COCO: pass weights=PATH '

@@ -156,14 +156,12 @@ class SlotConfig:
         if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
             bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
-        if self.loss_edge_weight < 0: bad(f'--loss_edge_weight must be >= 0, got {self.loss_edge_weight}')
-        if self.loss_edge_weight and (self.mode != 'image' or self.bce_loss):
-            bad('--loss_edge_weight weights the MSE of image reconstructions: '
-                'not with --dinosaur/--dinosaur-emb/--bce-loss')
-        if self.loss_color_balance < 0: bad(f'--loss_color_balance must be >= 0, got {self.loss_color_balance}')
-        if self.loss_color_balance and (self.mode != 'image' or self.bce_loss):
-            bad('--loss_color_balance weights the MSE of image reconstructions: '
-                'not with --dinosaur/--dinosaur-emb/--bce-loss')
+        for name in ('loss_edge_weight', 'loss_color_balance'):         # the two pixel weightings of the MSE
+            value = getattr(self, name)
+            if value < 0: bad(f'--{name} must be >= 0, got {value}')
+            if value and (self.mode != 'image' or self.bce_loss):
+                bad(f'--{name} weights the MSE of image reconstructions: '
+                    'not with --dinosaur/--dinosaur-emb/--bce-loss')
         return self
 
     def to_dict(self) -> dict: return asdict(self)

@@ -25,7 +25,7 @@ from .metrics import upsample_masks
 from .sprites import generate_colored_mdsprites
 from .data import MultiDSprites
 from .features import evaluate_coco
-from .evaluation import evaluate, load_model
+from .evaluation import evaluate, model_from_checkpoint
 from .experiments import TABLES, PRESET_NAMES, PAPER_TRAINING, check_preset, git_commit, repo_root, table_key
 
 # %% ../nbs/96_rows.ipynb #a96r0007
@@ -302,8 +302,9 @@ def train_or_load(
     ("`train_row`'s dict, or its keys for a loaded `checkpoint`: model, step, resumed_from, train_s, checkpoint, "
      "run_dir.")
     if not checkpoint: return train_row(cfg, dataset, progress=False)
-    model, _ = load_model(checkpoint, run.device)
-    step = load_checkpoint(checkpoint)['step']
+    ck = load_checkpoint(checkpoint)                                   # read once: the model and its step
+    model, _ = model_from_checkpoint(ck, run.device)
+    step = ck['step']
     return {'model': model, 'step': step, 'resumed_from': step, 'train_s': 0.0, 'checkpoint': str(checkpoint),
             'run_dir': str(Path(checkpoint).parent)}
 
