@@ -26,7 +26,8 @@ import argparse, csv, dataclasses, os, shutil, tempfile, time
 import torch
 
 from slotnb.config import SlotConfig, apply_preset
-from slotnb.training import train, build_dataset, load_checkpoint, run_paths
+from slotnb.training import train, build_dataset, run_paths
+from slotnb.runs import load_checkpoint
 from slotnb.evaluation import evaluate, load_model
 from benchlog import started, print_result
 

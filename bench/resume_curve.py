@@ -17,7 +17,8 @@ import argparse, dataclasses, json, time
 import torch
 
 from slotnb.config import SlotConfig
-from slotnb.training import train, load_checkpoint, build_dataset
+from slotnb.training import train, build_dataset
+from slotnb.runs import load_checkpoint
 from slotnb.evaluation import evaluate, load_model
 
 

@@ -12,7 +12,7 @@ Usage (from the repository root, with the venv active):
     python bench/train_speed.py --preset cpu                 # the cheaper CPU preset of slotnb.config.PRESETS
 
 What is timed: `--warmup` untimed steps, then `--steps` timed steps on one fixed batch of random images (data loading is
-not part of it). Each step is: forward through the model, MSE reconstruction loss (`slotnb.training.compute_losses`),
+not part of it). Each step is: forward through the model, MSE reconstruction loss (`slotnb.objective.compute_losses`),
 zero_grad, backward, Adam step. The per-step wall times are reported; `img_per_s` = batch size / median step time.
 
 Memory: on the CPU `peak_mem_mb` is the process's peak resident set (`resource.getrusage`, so it includes Python, torch
@@ -44,7 +44,7 @@ from torch import nn
 from slotnb.encoders import build_grid
 from slotnb.config import SlotConfig, apply_preset
 from slotnb.models import build_model
-from slotnb.training import compute_losses
+from slotnb.objective import compute_losses
 from slotnb.decoders import SameConvTranspose2d
 from benchlog import started, print_result
 

@@ -31,7 +31,7 @@ def run_main(prog: str, body, argv=None) -> int:
         print(f'{prog}: error: {msg}', file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
-        from slotnb.training import TrainingInterrupted     # only `train` raises it, so it is imported by now
+        from slotnb.runs import TrainingInterrupted         # only `train` raises it, so it is imported by now
         if not isinstance(e, TrainingInterrupted):
             print(f'{prog}: interrupted', file=sys.stderr)
             return 130
@@ -40,7 +40,7 @@ def run_main(prog: str, body, argv=None) -> int:
         print(f'{prog}: stopped by {e}; continue with: {again}', file=sys.stderr)
         return 130
     except RuntimeError as e:                               # under torchrun: another process failed and said why
-        from slotnb.training import RankStopped
+        from slotnb.runs import RankStopped
         if not isinstance(e, RankStopped): raise
         if str(e): print(f'{prog}: {e}', file=sys.stderr)
         return 1
@@ -249,7 +249,7 @@ def _eval(argv=None):
     a = p.parse_args(argv)
     pics = a.pictures
     if pics == 'auto': pics = str(Path(a.out).with_suffix('.png')) if a.out else 'eval_masks.png'
-    from slotnb.training import load_checkpoint
+    from slotnb.runs import load_checkpoint
     from slotnb.evaluation import evaluate_checkpoint, score_line
     from slotnb.features import evaluate_coco_checkpoint
     # a ViT-token model: COCO evaluation

@@ -6,20 +6,18 @@
 from __future__ import annotations
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SPLITS', 'EMPTY_POLICIES', 'PROTOCOLS', 'AnnotationError', 'coco_paths', 'decode_segmentation', 'COCOInstances',
-           'write_toy_coco', 'Protocol', 'get_protocol', 'short_side_size', 'center_crop_offset', 'resize_image',
-           'image_tensor', 'resize_masks', 'remove_overlaps', 'open_source', 'COCOSegmentation', 'panoptic_ids',
-           'COCOPanoptic', 'mask_iou']
+__all__ = ['SPLITS', 'EMPTY_POLICIES', 'AnnotationError', 'coco_paths', 'decode_segmentation', 'COCOInstances', 'write_toy_coco',
+           'remove_overlaps', 'open_source', 'COCOSegmentation', 'panoptic_ids', 'COCOPanoptic', 'mask_iou']
 
 # %% ../nbs/09_coco.ipynb #97410bba
 import numpy as np
 import torch
 from PIL import Image
 from pycocotools import mask as mask_utils
+from .protocol import Protocol, get_protocol, resize_image, image_tensor, resize_masks
 
 # %% ../nbs/09_coco.ipynb #688d7a12
 SPLITS = ('train', 'val')
@@ -219,99 +217,6 @@ def write_toy_coco(root, split: str = 'val', seed: int = 0) -> Path:
     (root / 'annotations' / f'instances_{split}2017.json').write_text(
         json.dumps({'images': images, 'annotations': anns, 'categories': cats}))
     return root
-
-# %% ../nbs/09_coco.ipynb #6a553f18
-@dataclass(frozen=True)
-class Protocol:
-    "Geometry of one evaluation protocol (see the table at the top)."
-    name: str
-    resize: str              # 'squash' (aspect ignored) or 'crop' (short side → size, centre crop)
-    interpolation: str       # image resampling: 'bilinear' or 'bicubic'
-    gt_size: int | None      # side of the ground-truth masks; None = the model resolution R
-    gt_interpolation: str    # 'bilinear' (on 0/1 masks, then > 0.5) or 'nearest'
-    pred_upsample: str       # predicted masks → GT size: 'nearest' or 'bilinear'
-    zero_overlaps: bool      # True: overlap pixels zeroed in the masks; False: kept (the metric ignores them)
-    vit_size: int = 224      # side of the ViT input
-
-    def mask_size(self, resolution: int) -> int:
-        "Side of the ground-truth (and upsampled predicted) masks for model resolution `resolution`."
-        return self.gt_size or resolution
-
-# %% ../nbs/09_coco.ipynb #429f01bd
-PROTOCOLS = {
-    'original': Protocol('original', 'squash', 'bilinear', None, 'bilinear', 'nearest', zero_overlaps=True),
-    'dinosaur': Protocol('dinosaur', 'crop', 'bicubic', 320, 'nearest', 'bilinear', zero_overlaps=False),
-}
-
-def get_protocol(protocol: str | Protocol) -> Protocol:
-    "A `Protocol` by name ('original' or 'dinosaur')."
-    if isinstance(protocol, Protocol): return protocol
-    if protocol not in PROTOCOLS: raise ValueError(f'protocol must be one of {tuple(PROTOCOLS)}, got {protocol!r}')
-    return PROTOCOLS[protocol]
-
-# %% ../nbs/09_coco.ipynb #896bfe8e
-def short_side_size(height: int, width: int, size: int) -> tuple[int, int]:
-    "(new height, new width) with the short side = `size` (torchvision `Resize(size)` rule)."
-    if height <= width: return size, int(size * width / height)
-    return int(size * height / width), size
-
-def center_crop_offset(height: int, width: int, size: int) -> tuple[int, int]:
-    "(top, left) of a `size`×`size` centre crop (torchvision `CenterCrop` rule)."
-    return int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
-
-# %% ../nbs/09_coco.ipynb #782ac7f5
-_PIL = {'bilinear': Image.BILINEAR, 'bicubic': Image.BICUBIC, 'nearest': Image.NEAREST}
-
-def resize_image(img: Image.Image, size: int, protocol: str | Protocol) -> Image.Image:
-    "The `size`×`size` view of a PIL image under `protocol` (squash, or short side + centre crop)."
-    p = get_protocol(protocol)
-    W, H = img.size
-    if p.resize == 'squash': return img.resize((size, size), _PIL[p.interpolation])
-    h, w = short_side_size(H, W, size)
-    img = img.resize((w, h), _PIL[p.interpolation])
-    top, left = center_crop_offset(h, w, size)
-    return img.crop((left, top, left + size, top + size))
-
-def image_tensor(img: Image.Image) -> torch.Tensor:
-    "(3, H, W) uint8 tensor of an RGB PIL image."
-    return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1).contiguous()
-
-# %% ../nbs/09_coco.ipynb #0b351ea0
-def _nearest_index(n_in: int, n_out: int) -> np.ndarray:
-    "Source index of each output position for nearest resizing (PyTorch's `mode='nearest'` rule, float32 scale)."
-    scale = np.float32(n_in) / np.float32(n_out)
-    return np.minimum(np.floor(np.arange(n_out, dtype=np.float32) * scale).astype(np.int64), n_in - 1)
-
-def _bilinear_index(n_in: int, n_out: int):
-    "(i0, i1, w0, w1) of bilinear resizing with align_corners=False (PyTorch's rule): out = w0·x[i0] + w1·x[i1]."
-    scale = np.float32(n_in) / np.float32(n_out)
-    src = np.maximum(scale * (np.arange(n_out, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5), np.float32(0))
-    i0 = src.astype(np.int64)
-    w1 = (src - i0).astype(np.float32)
-    return i0, np.minimum(i0 + 1, n_in - 1), np.float32(1) - w1, w1
-
-# %% ../nbs/09_coco.ipynb #2a7823ae
-def resize_masks(masks, size: int, protocol: str | Protocol) -> torch.Tensor:
-    "(G, H, W) 0/1 masks (tensor or array) → (G, size, size) uint8 under `protocol`'s ground-truth geometry."
-    # same values as F.interpolate (nearest, or bilinear then > 0.5) + the crop, but only the sources of the output
-    # pixels are read: O(G·size²) instead of O(G·H·W)
-    p = get_protocol(protocol)
-    m = masks.numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks)
-    G, H, W = m.shape
-    if G == 0: return torch.zeros(0, size, size, dtype=torch.uint8)
-    h, w = (size, size) if p.resize == 'squash' else short_side_size(H, W, size)
-    top, left = (0, 0) if p.resize == 'squash' else center_crop_offset(h, w, size)
-    crop = lambda idx, off: tuple(a[off:off + size] for a in idx)    # keep the crop's rows / columns
-    if p.gt_interpolation == 'nearest':
-        rows, cols = _nearest_index(H, h)[top:top + size], _nearest_index(W, w)[left:left + size]
-        out = m[:, rows][:, :, cols]
-    else:
-        r0, r1, a0, a1 = crop(_bilinear_index(H, h), top)
-        c0, c1, b0, b1 = crop(_bilinear_index(W, w), left)
-        upper, lower = m[:, r0], m[:, r1]                                     # (G, size, W) uint8
-        mix = lambda x: x[:, :, c0] * b0 + x[:, :, c1] * b1                  # (G, size, size) float32
-        out = (a0[:, None] * mix(upper) + a1[:, None] * mix(lower)) > 0.5
-    return torch.from_numpy(np.ascontiguousarray(out, dtype=np.uint8))
 
 # %% ../nbs/09_coco.ipynb #c14e890b
 def remove_overlaps(masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

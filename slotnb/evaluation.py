@@ -24,7 +24,8 @@ from .pictures import segmentation_picture
 from .config import SlotConfig
 from .files import write_text_atomic
 from .models import build_model
-from .training import load_checkpoint, build_dataset
+from .training import build_dataset
+from .runs import load_checkpoint
 
 # %% ../nbs/08_evaluation.ipynb #0336738f
 @torch.no_grad()

@@ -20,11 +20,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 # %% ../nbs/10_features.ipynb #bc4d36aa
-from .coco import COCOSegmentation, get_protocol, open_source
+from .coco import COCOSegmentation, open_source
+from .protocol import get_protocol
 from .metrics import as_grid
 from .config import SlotConfig
 from .files import write_text_atomic
-from .training import load_checkpoint
+from .runs import load_checkpoint
 from .encoders import ViTFeatureExtractor
 from .evaluation import kmeans_onehot, score_over_seeds, reference_fg_ari, model_from_checkpoint
 

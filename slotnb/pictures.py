@@ -172,7 +172,7 @@ NOT_LOSSES = {'step', 'lr', 'loss', 'img_per_s', 'slot_mu_mean', 'slot_log_sigma
 
 def loss_figure(scalars: dict, title: str = ''):
     """Figure: training losses (mean over each log window, reconstruction, regulariser terms) and learning rate against
-    step, from a run's scalars (`slotnb.training.read_scalars`)."""
+    step, from a run's scalars (`slotnb.runs.read_scalars`)."""
     import matplotlib.pyplot as plt
     s = scalars
     fig, (ax, ax_lr) = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={'width_ratios': [3, 1]})

@@ -19,7 +19,8 @@ __all__ = ['SMOKE', 'COCO_CPU', 'ROW_PRESETS', 'SMOKE_LARGE_DIM', 'CMDS_IMAGES',
 # %% ../nbs/96_rows.ipynb #a96r0004
 import slotnb
 from .config import SlotConfig, apply_preset
-from .training import train, load_checkpoint, run_paths, resume_conflicts, read_scalars
+from .training import train, run_paths
+from .runs import load_checkpoint, resume_conflicts, read_scalars
 from .pictures import segmentation_picture, loss_figure
 from .metrics import upsample_masks
 from .sprites import generate_colored_mdsprites
@@ -142,7 +143,7 @@ def train_row(cfg: SlotConfig, dataset=None, progress: bool = False) -> dict:
     if ckpt.exists():
         ck = load_checkpoint(ckpt)
         start, saved = ck['step'], ck['config']
-        diff = resume_conflicts(saved, cfg)                        # the rule `train --resume` applies (chapter 07)
+        diff = resume_conflicts(saved, cfg)                        # the rule `train --resume` applies (chapter 06b)
         if diff:
             raise ValueError(f'{ckpt} was trained with other settings {diff} (saved, requested): use another work_dir '
                              'or delete it')
