@@ -163,6 +163,7 @@ FLAG_HELP = {
     'slot_init': 'initial slots: a shared learned Gaussian, or one learned query per slot',
     'implicit_grad': 'detach the slots before the last iteration (implicit differentiation)',
     'attn_temperature': 'multiplies the attention logits',
+    'eval_iterations': 'Slot Attention iterations at evaluation (0: --num_iterations)',
     'decoder_flat_color': 'relative decoder: one colour per slot',
     'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
     'loss_edge_weight': 'extra MSE weight on pixels where the input colour changes (0: plain MSE)',

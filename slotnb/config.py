@@ -98,6 +98,7 @@ class SlotConfig:
     slot_init: str = 'gaussian'         # 'learned': one learned query per slot (BO-QSA) instead of the shared Gaussian
     implicit_grad: bool = False         # detach the slots before the last iteration (Chang et al. 2022)
     attn_temperature: float = 1.0       # multiplies Slot Attention's logits
+    eval_iterations: int = 0            # Slot Attention iterations in eval mode (0: num_iterations, as the original)
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
     # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
     loss_pixels: int = 0
@@ -155,6 +156,8 @@ class SlotConfig:
                 '(the other decoders draw whole images)')
         if self.loss_pixels < 0 or self.loss_pixels > self.resolution ** 2:
             bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
+        if self.eval_iterations < 0:
+            bad(f'--eval_iterations must be >= 0 (0: --num_iterations), got {self.eval_iterations}')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
         for name in ('loss_edge_weight', 'loss_color_balance'):         # the two pixel weightings of the MSE
             value = getattr(self, name)
@@ -180,7 +183,7 @@ class SlotConfig:
 PRESETS = {
     'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32,
                 encoder_strides=(2, 1, 1, 1), encoder_kernel=3, encoder_rgb=True,
-                conv_init='kaiming', slot_init='learned', implicit_grad=True, num_iterations=5,
+                conv_init='kaiming', slot_init='learned', implicit_grad=True, num_iterations=5, eval_iterations=7,
                 decoder_type='relative', decoder_flat_color=True, decoder_hid_dim=64, decoder_mlp_num_layers=4,
                 loss_pixels=1024, loss_edge_weight=5.0, loss_color_balance=1.0,
                 batch_size=16, learning_rate=1e-3, warmup_steps=200, decay_steps=100000, num_train_steps=6000,

@@ -99,7 +99,8 @@ def build_model(cfg: SlotConfig) -> SlotModel:
     "The model for `cfg` (validated). Parameters are initialised from the global torch RNG: seed it first."
     cfg.validate()
     sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden,
-                       init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature)
+                       init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature,
+                       eval_iters=cfg.eval_iterations or None)
     model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg),
                       sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
     if cfg.conv_init == 'kaiming': kaiming_convs_(model)

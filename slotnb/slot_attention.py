@@ -15,16 +15,20 @@ __all__ = ['SlotAttention']
 class SlotAttention(nn.Module):
     """Slot Attention (Locatello et al. 2020) with the original's parametrisation.
     `forward(inputs (B, N, D)) -> (slots (B, K, D), attn (B, K, N))`; attn = last iteration's softmax over slots.
-    The defaults are the original's; `init`, `implicit` and `temperature` are the levers of the section below."""
+    The defaults are the original's; `init`, `implicit`, `temperature` and `eval_iters` are the levers of the section
+    below."""
     def __init__(self, num_slots: int, dim: int, iters: int = 3, eps: float = 1e-8, mlp_hidden: int = 128,
                  ln_eps: float = 1e-3,
                  init: str = 'gaussian',     # 'gaussian': shared learned μ, σ (original); 'learned': one query per slot
                  implicit: bool = False,     # detach the slots before the last iteration (Chang et al. 2022)
-                 temperature: float = 1.0):  # multiplies the attention logits q·k/√D (1: original)
+                 temperature: float = 1.0,   # multiplies the attention logits q·k/√D (1: original)
+                 eval_iters: int | None = None):  # iterations in eval mode (None: `iters`, as the original)
         super().__init__()
         if iters < 1: raise ValueError(f'SlotAttention needs iters >= 1, got {iters}')
+        if eval_iters is not None and eval_iters < 1:
+            raise ValueError(f'SlotAttention needs eval_iters >= 1 (or None), got {eval_iters}')
         if init not in SLOT_INITS: raise ValueError(f'SlotAttention init must be one of {SLOT_INITS}, got {init!r}')
-        self.num_slots, self.dim, self.iters, self.eps = num_slots, dim, iters, eps
+        self.num_slots, self.dim, self.iters, self.eval_iters, self.eps = num_slots, dim, iters, eval_iters, eps
         self.init, self.implicit, self.scale = init, implicit, temperature * dim ** -0.5
         if init == 'gaussian':
             self.slots_mu = nn.Parameter(torch.randn(1, 1, dim))         # μ ~ N(0, 1), shared by all slots
@@ -65,8 +69,9 @@ class SlotAttention(nn.Module):
         start = slots
         inputs = self.norm_inputs(inputs)
         k, v = self.to_k(inputs), self.to_v(inputs)                                            # (B, N, D)
-        for i in range(self.iters):
-            if self.implicit and i == self.iters - 1:
+        T = self.iters if self.training or self.eval_iters is None else self.eval_iters
+        for i in range(T):
+            if self.implicit and i == T - 1:
                 slots = slots.detach() + (start - start.detach())     # value: the fixed point; gradient: to the start
             q = self.to_q(self.norm_slots(slots))                                              # (B, K, D)
             # (B, K, N): compete per input
@@ -78,4 +83,3 @@ class SlotAttention(nn.Module):
             slots = self.gru(updates.reshape(-1, D), slots.reshape(-1, D)).reshape(B, -1, D)   # (B, K, D)
             slots = slots + self.mlp(self.norm_mlp(slots))
         return slots, attn
-
