@@ -53,6 +53,8 @@ def execute(path: Path) -> list:
     cfg = get_config()
     if str(cfg.config_path) not in sys.path: sys.path.insert(0, str(cfg.config_path))
     nb = NBProcessor(path, procs=FrontmatterProc, process=True).nb
+    for cell in nb.cells:                          # a cell that prints nothing now must not keep its old outputs
+        if cell.cell_type == 'code': cell.outputs = []
     shell = CaptureShell(path, mpl_format='png')
     outs = [None] * len(json.loads(path.read_text())['cells'])
     def keep(cell): outs[cell.idx_] = json.loads(json.dumps(cell.get('outputs') or []))
