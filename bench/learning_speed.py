@@ -15,7 +15,8 @@ the segments are one run whose evaluation time is not counted. At each time poin
 seeds 0, 1, 2) and mBO on the 320 test images. Two reference points are computed once: `one_slot` (every pixel in one
 slot) and `kmeans` (per-image k-means on the colours, `slotnb.evaluation.kmeans_masks`). A config with
 `eval_iterations` is scored twice: as configured, and with its training iterations (`fg_ari_train_iters`), so one
-run gives that lever's ablation.
+run gives that lever's ablation. Likewise a config with `merge_slots` is scored again with no merging at evaluation
+(`fg_ari_unmerged`).
 
 The last line printed is one JSON object: per seed and time point (steps, training seconds, FG-ARI, mBO), the mean and
 standard deviation over training seeds at each time point, the references, the load averages, the config.
@@ -57,6 +58,10 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
             model.slot_attention.eval_iters = None
             ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
             row.update(fg_ari_train_iters=round(100 * ev['fg_ari'], 2), mbo_train_iters=round(100 * ev['mbo'], 2))
+        if model.merge_threshold:                             # the same model without merging duplicate slots
+            model.merge_threshold = 0.0
+            ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
+            row.update(fg_ari_unmerged=round(100 * ev['fg_ari'], 2), mbo_unmerged=round(100 * ev['mbo'], 2))
         rows.append(row)
         print(json.dumps({'seed': seed, **row}), flush=True)
     return rows
@@ -108,10 +113,11 @@ def main(argv=None):
         summary[str(t)] = {'fg_ari_mean': round(float(vals.mean()), 2), 'fg_ari_std': round(float(vals.std(ddof=1)), 2) if len(vals) > 1 else 0.0,
                            'fg_ari_min': round(float(vals.min()), 2), 'mbo_mean': round(float(mbos.mean()), 2),
                            'steps_mean': round(float(np.mean([runs[s][i]['step'] for s in a.seeds])))}
-        if 'fg_ari_train_iters' in runs[a.seeds[0]][i]:
-            v = np.array([runs[s][i]['fg_ari_train_iters'] for s in a.seeds])
-            summary[str(t)].update(fg_ari_train_iters_mean=round(float(v.mean()), 2),
-                                   fg_ari_train_iters_std=round(float(v.std(ddof=1)), 2) if len(v) > 1 else 0.0)
+        for key in ('fg_ari_train_iters', 'fg_ari_unmerged'):
+            if key in runs[a.seeds[0]][i]:
+                v = np.array([runs[s][i][key] for s in a.seeds])
+                summary[str(t)].update({f'{key}_mean': round(float(v.mean()), 2),
+                                        f'{key}_std': round(float(v.std(ddof=1)), 2) if len(v) > 1 else 0.0})
     out = {'preset': a.preset, 'overrides': overrides, 'seeds': a.seeds, 'at_minutes': sorted(a.at), 'summary': summary,
            'references': refs, 'runs': runs, 'n_test_images': len(test_ds),
            'config': {k: v for k, v in base.to_dict().items() if k not in ('model_dir', 'dataset_path')}, **provenance(start)}

@@ -13,7 +13,8 @@ machine). Data: ColoredMdSprites generated once into `--data` (10,000 training i
 images with seed 10000: the set of `bench/learning_speed.py`, the tables and the demo). Each training seed changes the
 parameters, the data order and the slot noise. Scores: FG-ARI and mBO (×100) with evaluation seed 0, and FG-ARI again
 with the training iterations at evaluation (`fg_ari_train_iters`) and with two more iterations at evaluation than
-configured (`fg_ari_iters_plus2`).
+configured (`fg_ari_iters_plus2`), and with duplicate slots merged at evaluation (`fg_ari_merged`: the config's
+`merge_slots`, or 0.99 where it has none).
 
 The last line printed is one JSON object: per seed (steps, training seconds, scores), the means, the overrides, the
 config and the provenance keys of `benchlog`.
@@ -46,9 +47,13 @@ def probe_seed(base: SlotConfig, seed: int, steps: int, run_dir: Path, train_ds,
     same = evaluate(model, test_ds, seeds=(0,), progress=False)
     sa.eval_iters = (configured or sa.iters) + 2                   # two more than configured
     more = evaluate(model, test_ds, seeds=(0,), progress=False)
+    sa.eval_iters = configured
+    trained_merge = model.merge_threshold
+    model.merge_threshold = trained_merge or 0.99                 # duplicate slots merged at evaluation
+    merged = evaluate(model, test_ds, seeds=(0,), progress=False)
     return {'seed': seed, 'step': res['step'], 'train_s': round(train_s, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
             'mbo': round(100 * ev['mbo'], 2), 'fg_ari_train_iters': round(100 * same['fg_ari'], 2),
-            'fg_ari_iters_plus2': round(100 * more['fg_ari'], 2)}
+            'fg_ari_iters_plus2': round(100 * more['fg_ari'], 2), 'fg_ari_merged': round(100 * merged['fg_ari'], 2)}
 
 
 def main(argv=None):
@@ -74,7 +79,8 @@ def main(argv=None):
         for s in a.seeds:
             rows.append(probe_seed(base, s, a.steps, run_dir, train_ds, test_ds))
             print(json.dumps(rows[-1]), flush=True)
-    means = {k: round(float(np.mean([r[k] for r in rows])), 2) for k in ('fg_ari', 'mbo', 'fg_ari_train_iters', 'fg_ari_iters_plus2')}
+    means = {k: round(float(np.mean([r[k] for r in rows])), 2) for k in ('fg_ari', 'mbo', 'fg_ari_train_iters', 'fg_ari_iters_plus2',
+                                                                  'fg_ari_merged')}
     out = {'preset': a.preset, 'overrides': overrides, 'steps': a.steps, 'seeds': a.seeds, 'mean': means, 'runs': rows,
            'n_test_images': len(test_ds),
            'config': {k: v for k, v in base.to_dict().items() if k not in ('model_dir', 'dataset_path')},

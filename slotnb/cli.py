@@ -12,7 +12,7 @@ __all__ = ['USER_ERRORS', 'DASHED', 'FLAG_HELP', 'TRAIN_DESCRIPTION', 'run_main'
            'config_parser', 'config_from_args', 'train_main', 'eval_main', 'embed_main', 'demo_main']
 
 # %% ../nbs/90_cli.ipynb #870f94ed
-from .config import SlotConfig, apply_preset, DATASETS, DECODER_TYPES, CONV_INITS, SLOT_INITS, PRESETS
+from .config import SlotConfig, apply_preset, DATASETS, DECODER_TYPES, CONV_INITS, SLOT_INITS, DECODER_FRAMES, PRESETS
 # Everything else (torch and the modules built on it) is imported inside the script that needs it, after its
 # arguments are parsed: `--help` and usage errors answer at once.
 
@@ -165,17 +165,21 @@ FLAG_HELP = {
     'attn_temperature': 'multiplies the attention logits',
     'eval_iterations': 'Slot Attention iterations at evaluation (0: --num_iterations)',
     'decoder_flat_color': 'relative decoder: one colour per slot',
+    'decoder_frame': "relative decoder: each slot's frame from its attention's per-axis spread or covariance",
+    'decoder_attention_alpha': "relative decoder: add this times the log of the slot's upsampled attention to its alpha",
+    'merge_slots': 'merge the masks of slots whose vectors have a cosine above this (0: none)',
     'loss_pixels': 'relative decoder: loss on this many random pixels a step (0: all)',
     'loss_edge_weight': 'extra MSE weight on pixels where the input colour changes (0: plain MSE)',
     'loss_color_balance': 'weight a pixel by (pixels / pixels of its colour)^this, so small objects count as much as '
                           'the background (0: plain MSE)',
+    'lr_anneal': 'the last this fraction of the run (its steps or --minutes) takes the lr linearly to 0 (0: none)',
 }
 
 # %% ../nbs/90_cli.ipynb #59840b81
 def config_parser(prog: str = 'slotnb_train', description: str = '') -> argparse.ArgumentParser:
     "Argument parser with one flag per SlotConfig field (defaults suppressed) plus --steps and --data."
     choices = {'dataset': DATASETS, 'decoder_type': DECODER_TYPES, 'preset': tuple(PRESETS), 'conv_init': CONV_INITS,
-               'slot_init': SLOT_INITS}
+               'slot_init': SLOT_INITS, 'decoder_frame': DECODER_FRAMES}
     p = argparse.ArgumentParser(prog, description=description, argument_default=argparse.SUPPRESS)
     for f in dataclasses.fields(SlotConfig):
         names = ([f'--{f.name.replace("_", "-")}', f'--{f.name}'] if f.name in DASHED

@@ -8,13 +8,14 @@ import dataclasses
 from dataclasses import dataclass, asdict, fields
 
 # %% auto #0
-__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'SLOT_INITS', 'PRESETS', 'SlotConfig', 'apply_preset']
+__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'SLOT_INITS', 'DECODER_FRAMES', 'PRESETS', 'SlotConfig', 'apply_preset']
 
 # %% ../nbs/05b_config.ipynb #8c894630
 DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
 DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed', 'relative')
 CONV_INITS = ('torch', 'kaiming')
 SLOT_INITS = ('gaussian', 'learned')    # `SlotAttention(init=...)`, chapter 02
+DECODER_FRAMES = ('axes', 'ellipse')    # `RelativePixelDecoder(frame=...)`, chapter 04
 
 # %% ../nbs/05b_config.ipynb #f27b5db2
 @dataclass
@@ -100,10 +101,15 @@ class SlotConfig:
     attn_temperature: float = 1.0       # multiplies Slot Attention's logits
     eval_iterations: int = 0            # Slot Attention iterations in eval mode (0: num_iterations, as the original)
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
+    decoder_frame: str = 'axes'         # 'relative' decoder: the slot's frame, per-axis 'axes' or full-covariance 'ellipse'
+    decoder_attention_alpha: float = 0.0  # 'relative' decoder: add this × log(upsampled attention) to the alpha logits
+    merge_slots: float = 0.0            # merge the masks of slots whose cosine exceeds this (0: none; chapter 06)
     # 'relative' decoder: reconstruction loss on this many random pixels a step (0: all)
     loss_pixels: int = 0
     loss_edge_weight: float = 0.0       # weight 1 + this on pixels where the input's colour changes (0: plain MSE)
     loss_color_balance: float = 0.0     # γ: weight a pixel by (pixels / pixels of its colour)^γ (0: plain MSE)
+    # the last this fraction of the run (its steps, or its --minutes) takes the lr linearly to 0 (0: none, chapter 07)
+    lr_anneal: float = 0.0
 
     @property
     def mode(self) -> str:
@@ -148,6 +154,13 @@ class SlotConfig:
             if getattr(self, name) < 1: bad(f'--{name} must be at least 1, got {getattr(self, name)}')
         if len(self.encoder_strides) != 4: bad(f'encoder_strides needs 4 values, got {self.encoder_strides}')
         if self.conv_init not in CONV_INITS: bad(f'conv_init must be one of {CONV_INITS}, got {self.conv_init!r}')
+        if self.decoder_attention_alpha and self.decoder_type != 'relative':
+            bad(f'--decoder_attention_alpha {self.decoder_attention_alpha} needs --decoder_type relative')
+        if not 0 <= self.merge_slots <= 1: bad(f'--merge_slots must be a cosine in [0, 1] (0: none), got {self.merge_slots}')
+        if self.merge_slots and self.mode != 'image':
+            bad('--merge_slots merges image masks: not with --dinosaur/--dinosaur-emb')
+        if self.decoder_frame not in DECODER_FRAMES:
+            bad(f'--decoder_frame must be one of {DECODER_FRAMES}, got {self.decoder_frame!r}')
         if self.slot_init not in SLOT_INITS: bad(f'--slot_init must be one of {SLOT_INITS}, got {self.slot_init!r}')
         if self.decoder_type == 'relative' and self.mode != 'image':
             bad('--decoder_type relative decodes images from a CNN encoder: not with --dinosaur / --dinosaur-emb')
@@ -159,6 +172,7 @@ class SlotConfig:
         if self.eval_iterations < 0:
             bad(f'--eval_iterations must be >= 0 (0: --num_iterations), got {self.eval_iterations}')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
+        if not 0 <= self.lr_anneal <= 1: bad(f'--lr_anneal must be a fraction of the run in [0, 1], got {self.lr_anneal}')
         for name in ('loss_edge_weight', 'loss_color_balance'):         # the two pixel weightings of the MSE
             value = getattr(self, name)
             if value < 0: bad(f'--{name} must be >= 0, got {value}')
@@ -185,6 +199,7 @@ PRESETS = {
                 encoder_strides=(2, 1, 1, 1), encoder_kernel=3, encoder_rgb=True,
                 conv_init='kaiming', slot_init='learned', implicit_grad=True, num_iterations=5,
                 decoder_type='relative', decoder_flat_color=True, decoder_hid_dim=64, decoder_mlp_num_layers=4,
+                decoder_attention_alpha=0.5, merge_slots=0.95,
                 loss_pixels=1024, loss_edge_weight=5.0, loss_color_balance=1.0,
                 batch_size=16, learning_rate=1e-3, warmup_steps=200, decay_steps=100000, num_train_steps=6000,
                 store_freq=250, vis_freq=250, num_workers=0),

@@ -11,7 +11,8 @@ from torch import nn
 # %% auto #0
 __all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTranspose2d', 'conv_stack', 'pixel_mlp',
            'num_doublings', 'SpatialBroadcastDecoder', 'MDSpritesDecoder', 'AdaptiveDecoder', 'COCOAdaptiveDecoder',
-           'COCOFixedDecoder', 'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'RelativePixelDecoder']
+           'COCOFixedDecoder', 'MLPFeatureDecoder', 'pixel_centres', 'attention_frame', 'attention_ellipse',
+           'RelativePixelDecoder']
 
 # %% ../nbs/04_decoders.ipynb #809285a2
 from .encoders import SoftPositionEmbed, prefers_channels_last
@@ -212,6 +213,22 @@ def attention_frame(attn: torch.Tensor, positions: torch.Tensor, min_scale: floa
     var = w @ positions.square() - centre.square()                    # (B, K, 2)
     return centre, var.clamp_min(min_scale ** 2).sqrt()
 
+def attention_ellipse(attn: torch.Tensor, positions: torch.Tensor, min_scale: float = 1e-3):
+    """Each slot's centre `(B, K, 2)` and the inverse symmetric square root `(B, K, 2, 2)` of the covariance of its
+    attention over `positions` (plus `min_scale`² I): the map that turns the slot's ellipse of attention into the unit
+    circle, whatever its orientation."""
+    w = attn / attn.sum(-1, keepdim=True).clamp_min(1e-12)           # (B, K, N)
+    centre = w @ positions                                            # (B, K, 2)
+    second = w @ (positions[:, :, None] * positions[:, None]).flatten(1)   # E[p pᵀ]  (B, K, 4)
+    cov = second.unflatten(-1, (2, 2)) - centre[..., :, None] * centre[..., None, :]
+    cov = cov + min_scale ** 2 * torch.eye(2, dtype=cov.dtype, device=cov.device)   # (B, K, 2, 2)
+    # a 2×2 covariance C has the square root (C + s·I) / t, s = √det C, t = √(tr C + 2s); its inverse: adj / s
+    s = (cov[..., 0, 0] * cov[..., 1, 1] - cov[..., 0, 1] * cov[..., 1, 0]).clamp_min(min_scale ** 4).sqrt()
+    t = (cov[..., 0, 0] + cov[..., 1, 1] + 2 * s).sqrt()
+    root = (cov + s[..., None, None] * torch.eye(2, dtype=cov.dtype, device=cov.device)) / t[..., None, None]
+    adj = torch.stack([root[..., 1, 1], -root[..., 0, 1], -root[..., 1, 0], root[..., 0, 0]], -1).unflatten(-1, (2, 2))
+    return centre, adj / s[..., None, None]
+
 # %% ../nbs/04_decoders.ipynb #8e15c116
 class RelativePixelDecoder(nn.Module):
     """Per-pixel MLP decoder in each slot's frame (the decoder of Invariant Slot Attention): slots `(B, K, D)` and
@@ -221,10 +238,14 @@ class RelativePixelDecoder(nn.Module):
     def __init__(self, dim: int, token_grid: tuple[int, int], resolution: tuple[int, int], hidden: int = 64,
                  num_layers: int = 4,             # Linear maps in all, the input one included
                  out_channels: int = 3,
-                 flat_color: bool = False):       # one colour per slot, Linear(slot); the MLP gives only alpha
+                 flat_color: bool = False,        # one colour per slot, Linear(slot); the MLP gives only alpha
+                 frame: str = 'axes',             # 'axes': per-axis spread; 'ellipse': the attention's covariance
+                 attention_alpha: float = 0.0):   # add this × log(the slot's attention, upsampled) to its alpha logits
         super().__init__()
         if num_layers < 2: raise ValueError(f'RelativePixelDecoder needs num_layers >= 2, got {num_layers}')
-        self.dim, self.out_channels, self.flat_color = dim, out_channels, flat_color
+        if frame not in ('axes', 'ellipse'): raise ValueError(f"frame must be 'axes' or 'ellipse', got {frame!r}")
+        self.dim, self.out_channels, self.flat_color, self.frame = dim, out_channels, flat_color, frame
+        self.attention_alpha = attention_alpha
         self.token_grid, self.resolution = tuple(token_grid), tuple(resolution)
         self.pos_in, self.slot_in = nn.Linear(2, hidden), nn.Linear(dim, hidden)
         layers = []
@@ -241,11 +262,20 @@ class RelativePixelDecoder(nn.Module):
         if attn.shape != (B, K, len(self.token_pos)):
             raise ValueError(f'RelativePixelDecoder expects attention (B={B}, K={K}, N={len(self.token_pos)}) '
                              f'over its {self.token_grid} token grid, got {tuple(attn.shape)}')
-        centre, scale = attention_frame(attn, self.token_pos)                    # (B, K, 2) each
         pos = self.pixel_pos if pixels is None else self.pixel_pos[pixels]       # (P, 2)
-        rel = (pos - centre[:, :, None]) / scale[:, :, None]                     # (B, K, P, 2)
+        if self.frame == 'ellipse':
+            centre, whiten = attention_ellipse(attn, self.token_pos)             # (B, K, 2), (B, K, 2, 2)
+            rel = torch.einsum('bkij,bkpj->bkpi', whiten, pos - centre[:, :, None])   # (B, K, P, 2)
+        else:
+            centre, scale = attention_frame(attn, self.token_pos)                # (B, K, 2) each
+            rel = (pos - centre[:, :, None]) / scale[:, :, None]                 # (B, K, P, 2)
         out = self.mlp(self.pos_in(rel) + self.slot_in(slots)[:, :, None])       # (B, K, P, C+1) or (B, K, P, 1)
         alpha_logits = out[..., -1]                                              # (B, K, P)
+        if self.attention_alpha:
+            up = nn.functional.interpolate(attn.detach().unflatten(-1, self.token_grid), size=self.resolution,
+                                           mode='bilinear', align_corners=False).flatten(2)   # (B, K, H·W), no gradient
+            up = up if pixels is None else up[..., pixels]                       # (B, K, P)
+            alpha_logits = alpha_logits + self.attention_alpha * up.clamp_min(1e-8).log()
         if self.color is not None: values = self.color(slots)[:, :, :, None].expand(-1, -1, -1, pos.shape[0])
         else: values = out[..., :-1].movedim(-1, 2)                              # (B, K, C, P)
         recon, masks = alpha_composite(values, alpha_logits, channel_dim=2)      # (B, C, P), (B, K, P)

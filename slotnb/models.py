@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['SlotOutput', 'SlotModel', 'build_encoder', 'build_decoder', 'build_model', 'kaiming_convs_', 'build_regularizer',
-           'original_key_map', 'load_original_checkpoint']
+__all__ = ['SlotOutput', 'duplicate_roots', 'merge_masks', 'SlotModel', 'build_encoder', 'build_decoder', 'build_model',
+           'kaiming_convs_', 'build_regularizer', 'original_key_map', 'load_original_checkpoint']
 
 # %% ../nbs/06_models.ipynb #3be48166
 import torch
@@ -32,14 +32,35 @@ class SlotOutput(NamedTuple):
     slots: Tensor        # (B, K, D)
     attn: Tensor         # (B, K, N_in): Slot Attention's last attention (softmax over slots)
 
+# %% ../nbs/06_models.ipynb #3d02cf4c
+def duplicate_roots(slots: Tensor, attn: Tensor, threshold: float) -> Tensor:
+    """`(B, K, K)` one-hot: row k marks the slot that slot k is merged into (itself if none). Slot k links to the slot
+    with the most attention `attn` `(B, K, N)` (ties: the lower index) among those whose `slots` `(B, K, D)` have
+    cosine > `threshold` with it; links are followed to their end."""
+    B, K, _ = slots.shape
+    with torch.no_grad():
+        unit = nn.functional.normalize(slots, dim=-1)
+        close = unit @ unit.transpose(1, 2) > threshold                 # (B, K, K); the diagonal is close
+        close |= torch.eye(K, dtype=torch.bool, device=slots.device)
+        mass = attn.sum(-1)                                              # (B, K)
+        parent = mass[:, None, :].expand(B, K, K).masked_fill(~close, -float('inf')).argmax(-1)   # (B, K)
+        for _ in range(K): parent = parent.gather(1, parent)             # to the end of each chain
+    return nn.functional.one_hot(parent, K).to(slots.dtype)
+
+def merge_masks(masks: Tensor, roots: Tensor) -> Tensor:
+    "Masks `(B, K, *S)` with each slot's mask added into its root's (`duplicate_roots`); the others become 0."
+    return torch.einsum('bkj,bk...->bj...', roots, masks)
+
 # %% ../nbs/06_models.ipynb #bda96202
 class SlotModel(nn.Module):
     "Encoder → Slot Attention → decoder. `encoder` maps the input to tokens (B, N, D)."
     def __init__(self, encoder: nn.Module, slot_attention: SlotAttention, decoder: nn.Module,
-                 sigmoid_output: bool = False):
+                 sigmoid_output: bool = False,
+                 merge_threshold: float = 0.0):  # eval mode: merge slots with cosine above this (0: none)
         super().__init__()
         self.encoder, self.slot_attention, self.decoder = encoder, slot_attention, decoder
         self.sigmoid_output = sigmoid_output  # the original's --bce-loss: sigmoid on the combined image only
+        self.merge_threshold = merge_threshold
 
     def forward(self, x: Tensor, num_slots: int | None = None, generator: torch.Generator | None = None,
                 slots_init: Tensor | None = None, pixels: Tensor | None = None) -> SlotOutput:
@@ -53,8 +74,12 @@ class SlotModel(nn.Module):
             raise ValueError(f'{type(self.decoder).__name__} draws whole images: pixels= needs the relative decoder')
         else:
             dec = self.decoder(slots)
-        recon = torch.sigmoid(dec.recon) if self.sigmoid_output else dec.recon
-        return SlotOutput(recon, dec.slot_recons, dec.masks, slots, attn)
+        recon, masks = dec.recon, dec.masks
+        if self.merge_threshold and not self.training:                    # image decoders: slot_recons (B, K, C, *S)
+            masks = merge_masks(masks, duplicate_roots(slots, attn, self.merge_threshold))
+            recon = (masks.unsqueeze(2) * dec.slot_recons).sum(1)
+        recon = torch.sigmoid(recon) if self.sigmoid_output else recon
+        return SlotOutput(recon, dec.slot_recons, masks, slots, attn)
 
 # %% ../nbs/06_models.ipynb #1f854f6c
 def build_encoder(cfg: SlotConfig) -> nn.Module:
@@ -80,7 +105,9 @@ def build_decoder(cfg: SlotConfig) -> nn.Module:
     if kind == 'relative':
         grid = cnn_token_grid((R, R), cfg.encoder_kernel, tuple(cfg.encoder_strides))   # the encoder's token grid
         return RelativePixelDecoder(D, token_grid=grid, resolution=(R, R), hidden=cfg.decoder_hid_dim,
-                                    num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color)
+                                    num_layers=cfg.decoder_mlp_num_layers, flat_color=cfg.decoder_flat_color,
+                                    frame=cfg.decoder_frame,
+                                    attention_alpha=cfg.decoder_attention_alpha)
     if kind == 'adaptive':
         return with_shortcut(AdaptiveDecoder(D, init_size=cfg.decoder_init_size, hidden=C, out_size=R))
     if kind == 'coco-adaptive':
@@ -102,7 +129,7 @@ def build_model(cfg: SlotConfig) -> SlotModel:
                        init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature,
                        eval_iters=cfg.eval_iterations or None)
     model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg),
-                      sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb')
+                      sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb', merge_threshold=cfg.merge_slots)
     if cfg.conv_init == 'kaiming': kaiming_convs_(model)
     return model
 

@@ -234,7 +234,9 @@ def describe_config(cfg: SlotConfig) -> str:
         levers = [n for n, on in (('RGB skip', cfg.encoder_rgb), ('learned slot queries', cfg.slot_init == 'learned'),
                                   ('implicit gradient', cfg.implicit_grad),
                                   ('one colour per slot', cfg.decoder_flat_color),
-                                  (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels)) if on]
+                                  (f'masks × attention^{cfg.decoder_attention_alpha:g}', cfg.decoder_attention_alpha),
+                                  (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels),
+                                  (f'duplicate slots merged above cosine {cfg.merge_slots:g}', cfg.merge_slots)) if on]
         if levers: arch += f" ({', '.join(levers)})"
     elif cfg.mode == 'dinosaur':
         arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '

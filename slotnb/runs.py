@@ -169,6 +169,13 @@ def _agree(flags: list[bool], world: int) -> list[bool]:
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return [bool(v) for v in t]
 
+def _agree_max(value: float, world: int) -> float:
+    "The largest of the processes' values (the time spent, so that every rank uses the same learning rate)."
+    if world == 1: return value
+    t = torch.tensor([float(value)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return float(t)
+
 # %% ../nbs/06b_runs.ipynb #6e39c119
 # what a resumed run may change: how long and where it runs, how often it writes; everything else makes another run
 RESUMABLE = {'num_train_steps', 'resume', 'device', 'num_workers', 'model_dir', 'dataset_path', 'embed_path',

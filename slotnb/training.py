@@ -24,14 +24,18 @@ from .models import build_model, build_regularizer
 from .pictures import slot_picture
 from .objective import compute_losses, slot_generator
 from .runs import save_checkpoint, ScalarLog, NonFiniteLoss, RankStopped, TrainingInterrupted, stop_requests
-from .runs import rank0_first, _agree, _peer_lost, _start_process, _checkpoint_to_resume
+from .runs import rank0_first, _agree, _agree_max, _peer_lost, _start_process, _checkpoint_to_resume
 
 # %% ../nbs/07_training.ipynb #836a48fb
 def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5,
-                  decay_steps: int = 100000) -> float:
-    "Learning rate at step `step` (1-based): linear warm-up times exponential decay."
+                  decay_steps: int = 100000,
+                  progress: float = 0.0,   # fraction of the run done before this step (steps or minutes)
+                  anneal: float = 0.0      # the last `anneal` of the run goes linearly to 0 (0: the original's)
+                  ) -> float:
+    "Learning rate at step `step` (1-based): linear warm-up times exponential decay, times the final anneal."
     warm = min(1.0, step / warmup) if warmup > 0 else 1.0
-    return base * warm * decay_rate ** (step / decay_steps)
+    tail = min(1.0, max(0.0, 1.0 - progress) / anneal) if anneal > 0 else 1.0
+    return base * warm * decay_rate ** (step / decay_steps) * tail
 
 # %% ../nbs/07_training.ipynb #c28604a1
 class StepBatches(torch.utils.data.Sampler):
@@ -140,11 +144,12 @@ class _Run:
         if self.regularizer is not None: self.regularizer.train()
         return start
 
-    def step(self, batch: dict, step: int) -> tuple[dict, object, float]:
+    def step(self, batch: dict, step: int, progress: float = 0.0) -> tuple[dict, object, float]:
         """One optimisation step: the schedule's learning rate, the losses, backward, clipping, Adam.
-        (terms, output, lr)."""
+        `progress`: the fraction of the run done (`lr_anneal`). (terms, output, lr)."""
         cfg = self.cfg
-        lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps)
+        lr = learning_rate(step, cfg.learning_rate, cfg.warmup_steps, cfg.decay_rate, cfg.decay_steps,
+                           progress, cfg.lr_anneal)
         for g in self.opt.param_groups: g['lr'] = lr
         terms, out = compute_losses(self.net, self.regularizer, batch, step, cfg,
                                     slot_generator(cfg, step, self.device, self.rank))
@@ -220,14 +225,16 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                desc=f'train{budget}', dynamic_ncols=True)
     t0, seen, window, step = time.time(), 0, [], start
     t_budget = t_saved = time.perf_counter()            # `cfg.minutes` counts the steps of this call
+    spent = 0.0                                         # the fraction of `cfg.minutes` spent (lr_anneal)
     interrupted = False
     try:
         with stop_requests() as stop:
             for step, batch in enumerate(loader, start=start + 1):
-                terms, out, lr = run.step(batch, step)
+                terms, out, lr = run.step(batch, step, max((step - 1) / cfg.num_train_steps, spent))
                 window.append(terms['loss'].detach())
                 seen += len(next(iter(batch.values())))
                 now = time.perf_counter()
+                if cfg.minutes and cfg.lr_anneal: spent = _agree_max((now - t_budget) / (60 * cfg.minutes), world)
                 budget_hit, interrupted, store_due, nonfinite = _agree(
                     [bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60, stop['signal'] is not None,
                      cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60,

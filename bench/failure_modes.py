@@ -1,0 +1,104 @@
+"""Where a trained image model loses FG-ARI: scores by number of objects, what happens to one-object images, and how alike
+the two slots are that share a split object.
+
+Usage (from the repository root, with the venv active):
+
+    python bench/failure_modes.py RUN/checkpoint.pt --data /tmp/slotnb_probe_data
+    python bench/failure_modes.py RUN/checkpoint.pt --data /tmp/slotnb_probe_data --merge_slots 0.95   # duplicates merged
+
+`--data`: the generated ColoredMdSprites of the run (the folder with `test/`; `bench/step_probe.py --data`,
+`bench/learning_speed.py` keep theirs). Evaluation seed 0, the 320 held-out images, the checkpoint's own settings
+except where `--merge_slots` (`SlotConfig.merge_slots`, chapter 06) or `--eval_iterations` replace them.
+
+Printed, FG-ARI ×100 over the images with 1, 2, 3 and 4 objects, for the decoder's masks (what `slotnb_eval` scores),
+Slot Attention's own attention maps (32×32 → 64×64, bilinear) and their product (renormalised over slots). Then, for the
+one-object images (FG-ARI is 1 only if every object pixel falls into one slot, else 0): how many are perfect, how many
+lose pixels only to the background's slot, only to other slots, or to both, and in how many the background's slot
+takes most of the object. For the split ones: the relative distance ‖s_A − s_B‖ / ‖s_A‖ and the cosine of the slot
+that holds most of the object (A) and the one that holds the next most (B), and their mean attention over the object.
+
+The last line printed is one JSON object with these numbers.
+"""
+from __future__ import annotations
+import argparse, json
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from slotnb.evaluation import load_model
+from slotnb.training import build_dataset
+from slotnb.metrics import fg_ari
+from benchlog import started, provenance
+
+
+def by_count(gt, masks, nobj) -> dict:
+    "FG-ARI ×100: all images and per number of objects."
+    s = fg_ari(gt, masks)
+    return {'all': round(100 * float(s.nanmean()), 1),
+            **{str(n): round(100 * float(s[nobj == n].nanmean()), 1) for n in range(1, int(nobj.max()) + 1)}}
+
+
+def one_object_cases(gt, out, nobj, K: int, grid: tuple[int, int]) -> dict:
+    "What happens to the pixels of the images with one object."
+    pred = out.masks.argmax(1)                                           # (B, H, W)
+    kinds = dict(perfect=0, lost_to_background_slot=0, lost_to_other_slots=0, lost_to_both=0, taken_by_background_slot=0)
+    pairs = []
+    for i in torch.where(nobj == 1)[0].tolist():
+        obj = gt[i].argmax(0) > 0
+        cnt = torch.bincount(pred[i][obj], minlength=K)
+        order = cnt.argsort(descending=True)
+        A, B = int(order[0]), int(order[1])
+        bg = int(torch.bincount(pred[i][~obj], minlength=K).argmax())
+        if A == bg:
+            kinds['taken_by_background_slot'] += 1
+            continue
+        lost = set(torch.where(cnt > 0)[0].tolist()) - {A}
+        kinds['perfect' if not lost else 'lost_to_background_slot' if lost == {bg}
+              else 'lost_to_other_slots' if bg not in lost else 'lost_to_both'] += 1
+        if lost and B != bg:
+            tokens = F.adaptive_avg_pool2d(obj[None].float(), grid)[0].flatten() > 0.5
+            att = out.attn[i][:, tokens].mean(1)
+            sA, sB = out.slots[i, A], out.slots[i, B]
+            pairs.append((float((sA - sB).norm() / sA.norm()), float(F.cosine_similarity(sA, sB, 0)),
+                          float(att[A]), float(att[B])))
+    p = np.array(pairs) if pairs else np.zeros((0, 4))
+    med = np.median(p, 0) if len(p) else [float('nan')] * 4
+    return {'images': int((nobj == 1).sum()), **kinds, 'split_between_slots': len(p),
+            'median_relative_distance': round(float(med[0]), 3), 'median_cosine': round(float(med[1]), 4),
+            'median_attention_A': round(float(med[2]), 3), 'median_attention_B': round(float(med[3]), 3)}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('checkpoint')
+    p.add_argument('--data', required=True, help='the generated ColoredMdSprites (the folder holding test/)')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--merge_slots', type=float, default=None, help="merge duplicate slots above this cosine (0: none)")
+    p.add_argument('--eval_iterations', type=int, default=None, help='Slot Attention iterations at evaluation')
+    a = p.parse_args(argv)
+    if a.threads: torch.set_num_threads(a.threads)
+    start = started()
+    model, cfg = load_model(a.checkpoint)
+    cfg.dataset_path = a.data
+    if a.merge_slots is not None: model.merge_threshold = a.merge_slots
+    if a.eval_iterations is not None: model.slot_attention.eval_iters = a.eval_iterations
+    ds = build_dataset(cfg, 'test', progress=False)
+    batch = torch.utils.data.default_collate([ds[i] for i in range(len(ds))])
+    with torch.no_grad(): out = model(batch['image'], generator=torch.Generator().manual_seed(0))
+    gt = batch['masks']
+    nobj = (gt[:, 1:].flatten(2).sum(-1) > 0).sum(1)
+    grid = model.decoder.token_grid
+    attn = F.interpolate(out.attn.unflatten(-1, grid), size=gt.shape[-2:], mode='bilinear', align_corners=False)
+    product = out.masks * attn
+    res = {'checkpoint': a.checkpoint, 'merge_slots': model.merge_threshold,
+           'eval_iterations': model.slot_attention.eval_iters or model.slot_attention.iters, 'images_by_objects': {str(n): int((nobj == n).sum()) for n in range(1, 5)},
+           'fg_ari_decoder': by_count(gt, out.masks, nobj), 'fg_ari_attention': by_count(gt, attn, nobj),
+           'fg_ari_product': by_count(gt, product / product.sum(1, keepdim=True), nobj),
+           'one_object': one_object_cases(gt, out, nobj, cfg.num_slots, grid)}
+    for k in ('fg_ari_decoder', 'fg_ari_attention', 'fg_ari_product'): print(k, res[k])
+    print('one-object images', res['one_object'])
+    print(json.dumps({**res, **provenance(start)}))
+
+
+if __name__ == '__main__':
+    main()
