@@ -48,8 +48,7 @@ def probe_seed(base: SlotConfig, seed: int, steps: int, run_dir: Path, train_ds,
     sa.eval_iters = (configured or sa.iters) + 2                   # two more than configured
     more = evaluate(model, test_ds, seeds=(0,), progress=False)
     sa.eval_iters = configured
-    trained_merge = model.merge_threshold
-    model.merge_threshold = trained_merge or 0.99                 # duplicate slots merged at evaluation
+    model.merge_threshold = model.merge_threshold or 0.99         # duplicate slots merged at evaluation
     merged = evaluate(model, test_ds, seeds=(0,), progress=False)
     return {'seed': seed, 'step': res['step'], 'train_s': round(train_s, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
             'mbo': round(100 * ev['mbo'], 2), 'fg_ari_train_iters': round(100 * same['fg_ari'], 2),

@@ -16,6 +16,7 @@ __all__ = ['DecoderOutput', 'alpha_composite', 'spatial_broadcast', 'SameConvTra
 
 # %% ../nbs/04_decoders.ipynb #809285a2
 from .encoders import SoftPositionEmbed, prefers_channels_last
+from .config import DECODER_FRAMES    # the frames `--decoder_frame` accepts (chapter 05b)
 
 # %% ../nbs/04_decoders.ipynb #a347d7a4
 class DecoderOutput(NamedTuple):
@@ -243,7 +244,7 @@ class RelativePixelDecoder(nn.Module):
                  attention_alpha: float = 0.0):   # add this × log(the slot's attention, upsampled) to its alpha logits
         super().__init__()
         if num_layers < 2: raise ValueError(f'RelativePixelDecoder needs num_layers >= 2, got {num_layers}')
-        if frame not in ('axes', 'ellipse'): raise ValueError(f"frame must be 'axes' or 'ellipse', got {frame!r}")
+        if frame not in DECODER_FRAMES: raise ValueError(f'frame must be one of {DECODER_FRAMES}, got {frame!r}')
         self.dim, self.out_channels, self.flat_color, self.frame = dim, out_channels, flat_color, frame
         self.attention_alpha = attention_alpha
         self.token_grid, self.resolution = tuple(token_grid), tuple(resolution)

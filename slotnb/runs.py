@@ -162,19 +162,13 @@ def rank0_first(prepare, world: int, main: bool):
     return out if main else prepare()
 
 # %% ../nbs/06b_runs.ipynb #b936cd1a
-def _agree(flags: list[bool], world: int) -> list[bool]:
-    "Each flag true on any process → true on every process (so all ranks stop or checkpoint at the same step)."
-    if world == 1: return flags
-    t = torch.tensor([float(f) for f in flags])
+def _agree(values: list, world: int) -> list:
+    """Each value → its largest over the processes, in its own type: a flag true on any process is true on every process
+    (so all ranks stop or checkpoint at the same step); a time becomes the longest."""
+    if world == 1: return values
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return [bool(v) for v in t]
-
-def _agree_max(value: float, world: int) -> float:
-    "The largest of the processes' values (the time spent, so that every rank uses the same learning rate)."
-    if world == 1: return value
-    t = torch.tensor([float(value)])
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return float(t)
+    return [type(v)(m) for v, m in zip(values, t.tolist())]
 
 # %% ../nbs/06b_runs.ipynb #6e39c119
 # what a resumed run may change: how long and where it runs, how often it writes; everything else makes another run

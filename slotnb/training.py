@@ -24,7 +24,7 @@ from .models import build_model, build_regularizer
 from .pictures import slot_picture
 from .objective import compute_losses, slot_generator
 from .runs import save_checkpoint, ScalarLog, NonFiniteLoss, RankStopped, TrainingInterrupted, stop_requests
-from .runs import rank0_first, _agree, _agree_max, _peer_lost, _start_process, _checkpoint_to_resume
+from .runs import rank0_first, _agree, _peer_lost, _start_process, _checkpoint_to_resume
 
 # %% ../nbs/07_training.ipynb #836a48fb
 def learning_rate(step: int, base: float = 4e-4, warmup: int = 10000, decay_rate: float = 0.5,
@@ -234,12 +234,13 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 window.append(terms['loss'].detach())
                 seen += len(next(iter(batch.values())))
                 now = time.perf_counter()
-                if cfg.minutes and cfg.lr_anneal: spent = _agree_max((now - t_budget) / (60 * cfg.minutes), world)
-                budget_hit, interrupted, store_due, nonfinite = _agree(
-                    [bool(cfg.minutes) and now - t_budget >= cfg.minutes * 60, stop['signal'] is not None,
+                elapsed, interrupted, store_due, nonfinite = _agree(     # elapsed: the slowest process's
+                    [now - t_budget, stop['signal'] is not None,
                      cfg.store_minutes > 0 and now - t_saved >= cfg.store_minutes * 60,
                      # one process's NaN stops all
                      world > 1 and not bool(torch.isfinite(terms['loss'].detach()))], world)
+                budget_hit = bool(cfg.minutes) and elapsed >= cfg.minutes * 60
+                spent = elapsed / (60 * cfg.minutes) if cfg.minutes else 0.0
                 if nonfinite:
                     if not run.main: raise RankStopped('')
                     raise run.non_finite(step, lr, f' on at least one of the {world} processes')
