@@ -229,7 +229,15 @@ def _train(argv=None):
         print(f"trained to step {res['step']} in {time.time() - t0:.0f}s; checkpoint {res['checkpoint']}; "
               f"logs in {res['run_dir']}")
 
-def train_main(argv=None): sys.exit(run_main('slotnb_train', _train, argv))
+def train_main(argv=None):
+    code = run_main('slotnb_train', _train, argv)
+    if int(os.environ.get('WORLD_SIZE', 1)) > 1:
+        # under torchrun, end here, skipping Python's teardown: every collective is over (the last checkpoint's
+        # barrier), and gloo's threads, left to the teardown, now and then abort a process that finished well (SIGABRT,
+        # "terminate called without an active exception"), which torchrun then reports as a failed run
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 # %% ../nbs/90_cli.ipynb #51386d2e
 def _eval(argv=None):

@@ -227,8 +227,9 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
     t_budget = t_saved = time.perf_counter()            # `cfg.minutes` counts the steps of this call
     spent = 0.0                                         # the fraction of `cfg.minutes` spent (lr_anneal)
     interrupted = False
-    try:
-        with stop_requests() as stop:
+    # the handlers stay until the cause is raised: a SIGTERM from torchrun (another rank failed) is then only noted
+    with stop_requests() as stop:
+        try:
             for step, batch in enumerate(loader, start=start + 1):
                 terms, out, lr = run.step(batch, step, max((step - 1) / cfg.num_train_steps, spent))
                 window.append(terms['loss'].detach())
@@ -262,14 +263,14 @@ def train(cfg: SlotConfig, dataset: torch.utils.data.Dataset | None = None, prog
                 if step == total: break
             if interrupted:
                 raise TrainingInterrupted(step, run.ckpt_path, stop['signal'] or 'a signal on another process')
-    except Exception as e:
-        if world > 1 and _peer_lost(e):
-            raise RankStopped(f'rank {rank} stopped at step {step}: '
-                              'another process failed (its error is above)') from None
-        raise
-    finally:
-        bar.close()
-        if run.log is not None: run.log.close()
+        except Exception as e:
+            if world > 1 and _peer_lost(e):
+                raise RankStopped(f'rank {rank} stopped at step {step}: '
+                                  'another process failed (its error is above)') from None
+            raise
+        finally:
+            bar.close()
+            if run.log is not None: run.log.close()
     return {'step': step, 'checkpoint': str(run.ckpt_path), 'run_dir': str(run.run_dir), 'model': run.model,
             'regularizer': run.regularizer, 'last_loss': float(terms['loss'].detach()) if step > start else None,
             'budget_hit': bool(cfg.minutes) and step < cfg.num_train_steps}
