@@ -86,8 +86,8 @@ def main(argv=None):
     else: run_dir = a.run_dir
     start = started()
     overrides = config_overrides(a.set)
-    cfg = apply_preset(SlotConfig(), a.preset, model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
-                       store_freq=a.store_every, vis_freq=0, base=a.base, **overrides)
+    cfg = apply_preset(SlotConfig(), a.preset, **{'model_dir': os.path.join(run_dir, 'run'), 'seed': a.seed,  # --set wins
+                       'num_train_steps': 10 ** 9, 'store_freq': a.store_every, 'vis_freq': 0, 'base': a.base, **overrides})
     try:
         t0 = time.perf_counter()
         train_ds, test_ds = build_dataset(cfg, 'train', progress=False), build_dataset(cfg, 'test', progress=False)

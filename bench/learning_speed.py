@@ -95,8 +95,8 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix='learning_speed_') if a.run_dir is None else None
     run_dir = Path(tmp or a.run_dir)
     overrides = config_overrides(a.set)
-    base = apply_preset(SlotConfig(), a.preset, base=True, dataset_path=str(run_dir / 'data'), num_train_steps=10 ** 9,
-                        store_freq=10 ** 9, vis_freq=0, **overrides)
+    base = apply_preset(SlotConfig(), a.preset, **{'base': True, 'dataset_path': str(run_dir / 'data'),   # --set wins
+                        'num_train_steps': 10 ** 9, 'store_freq': 10 ** 9, 'vis_freq': 0, **overrides})
     start = started()
     try:
         data_cfg = dataclasses.replace(base, seed=0)                       # train: seed 0, test: seed 10000

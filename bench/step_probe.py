@@ -68,7 +68,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     overrides = config_overrides(a.set)
-    base = apply_preset(SlotConfig(), a.preset, base=True, dataset_path=a.data, vis_freq=0, **overrides)
+    base = apply_preset(SlotConfig(), a.preset, **{'base': True, 'dataset_path': a.data, 'vis_freq': 0, **overrides})  # --set wins
     data_cfg = dataclasses.replace(base, seed=0)                        # train: seed 0, test: seed 10000
     train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
     start = started()
