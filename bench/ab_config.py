@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse, json, time
 import torch
 
-from slotnb.config import SlotConfig, apply_preset
 from slotnb.models import build_model
 from slotnb.objective import compute_losses
-from cpu_budget import config_overrides
+from cpu_budget import config_overrides, preset_config
 from benchlog import started, provenance
 
 
@@ -34,8 +33,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     start = started()
-    cfgs = {'preset': apply_preset(SlotConfig(), a.preset, base=True)}
-    cfgs['changed'] = apply_preset(SlotConfig(), a.preset, **{'base': True, **config_overrides(a.set)})
+    cfgs = {'preset': preset_config(a.preset, {}, base=True),
+            'changed': preset_config(a.preset, config_overrides(a.set), base=True)}
     torch.manual_seed(0)
     models = {k: build_model(c) for k, c in cfgs.items()}
     opts = {k: torch.optim.Adam(m.parameters()) for k, m in models.items()}

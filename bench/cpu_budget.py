@@ -64,6 +64,11 @@ def config_overrides(pairs) -> dict:
     return {**given, **off}
 
 
+def preset_config(preset: str, overrides: dict, **settings) -> SlotConfig:
+    "`preset` with a script's own `settings`, then the `--set` `overrides` (`config_overrides`), which win over both."
+    return apply_preset(SlotConfig(), preset, **{**settings, **overrides})
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--preset', default='cpu-broadcast', help="SlotConfig preset (default cpu-broadcast, the spatial-broadcast model; "
@@ -86,8 +91,8 @@ def main(argv=None):
     else: run_dir = a.run_dir
     start = started()
     overrides = config_overrides(a.set)
-    cfg = apply_preset(SlotConfig(), a.preset, **{'model_dir': os.path.join(run_dir, 'run'), 'seed': a.seed,  # --set wins
-                       'num_train_steps': 10 ** 9, 'store_freq': a.store_every, 'vis_freq': 0, 'base': a.base, **overrides})
+    cfg = preset_config(a.preset, overrides, model_dir=os.path.join(run_dir, 'run'), seed=a.seed, num_train_steps=10 ** 9,
+                        store_freq=a.store_every, vis_freq=0, base=a.base)
     try:
         t0 = time.perf_counter()
         train_ds, test_ds = build_dataset(cfg, 'train', progress=False), build_dataset(cfg, 'test', progress=False)

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slotnb.config import SlotConfig, apply_preset
+from slotnb.config import SlotConfig
 from slotnb.training import train, build_dataset
 from slotnb.evaluation import evaluate, load_model, reference_fg_ari
-from cpu_budget import config_overrides
+from cpu_budget import config_overrides, preset_config
 from benchlog import started, provenance
 
 
@@ -95,8 +95,8 @@ def main(argv=None):
     tmp = tempfile.mkdtemp(prefix='learning_speed_') if a.run_dir is None else None
     run_dir = Path(tmp or a.run_dir)
     overrides = config_overrides(a.set)
-    base = apply_preset(SlotConfig(), a.preset, **{'base': True, 'dataset_path': str(run_dir / 'data'),   # --set wins
-                        'num_train_steps': 10 ** 9, 'store_freq': 10 ** 9, 'vis_freq': 0, **overrides})
+    base = preset_config(a.preset, overrides, base=True, dataset_path=str(run_dir / 'data'), num_train_steps=10 ** 9,
+                         store_freq=10 ** 9, vis_freq=0)
     start = started()
     try:
         data_cfg = dataclasses.replace(base, seed=0)                       # train: seed 0, test: seed 10000

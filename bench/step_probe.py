@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from slotnb.config import SlotConfig, apply_preset
+from slotnb.config import SlotConfig
 from slotnb.training import train, build_dataset
 from slotnb.evaluation import evaluate, load_model
-from cpu_budget import config_overrides
+from cpu_budget import config_overrides, preset_config
 from benchlog import started, provenance
 
 
@@ -68,7 +68,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     overrides = config_overrides(a.set)
-    base = apply_preset(SlotConfig(), a.preset, **{'base': True, 'dataset_path': a.data, 'vis_freq': 0, **overrides})  # --set wins
+    base = preset_config(a.preset, overrides, base=True, dataset_path=a.data, vis_freq=0)
     data_cfg = dataclasses.replace(base, seed=0)                        # train: seed 0, test: seed 10000
     train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
     start = started()

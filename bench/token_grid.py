@@ -7,10 +7,11 @@ Usage (from the repository root, with the venv active):
     python bench/token_grid.py --data DATA --grids 64 32 16
 
 `--data`: the generated ColoredMdSprites of `bench/step_probe.py --data` (made there if missing; the folder with
-`test/`). For each image, k-means (scikit-learn, 3 restarts, seed 0) clusters the colours of the grid's cells (the mean
-colour of each cell: `adaptive_avg_pool2d`, what `CNNEncoder`'s `rgb_skip` adds to the tokens) into as many groups as
-the image has entities (objects + background: an oracle, so this is not a model and not `kmeans_masks`' fixed K); the
-groups are upsampled to the pixels (nearest) and scored with FG-ARI ×100 against the ground truth.
+`test/`). For each image, k-means (`slotnb.evaluation.kmeans_onehot`: scikit-learn, 3 restarts, seed 0) clusters the
+colours of the grid's cells (the mean colour of each cell: `adaptive_avg_pool2d`, what `CNNEncoder`'s `rgb_skip` adds
+to the tokens) into as many groups as the image has entities (objects + background: an oracle, so this is not a model
+and not `kmeans_masks`' fixed K); the groups are upsampled to the pixels (nearest) and scored with FG-ARI ×100 against
+the ground truth.
 
 Why: the `cpu` preset's encoder starts with a stride-2 convolution, so Slot Attention groups 32×32 tokens. At the
 pixels the colours separate every object; at the coarser grid the 2×2 cells on an object's edge average two colours
@@ -19,14 +20,14 @@ and form a group of their own before two objects of similar colour are told apar
 The last line printed is one JSON object: FG-ARI per grid, the number of images, and the provenance keys of `benchlog`.
 """
 from __future__ import annotations
-import argparse, json, warnings
+import argparse, json
 import torch
 import torch.nn.functional as F
-from sklearn.cluster import KMeans
 
 from slotnb.config import SlotConfig, apply_preset
 from slotnb.training import build_dataset
 from slotnb.metrics import fg_ari
+from slotnb.evaluation import kmeans_onehot
 from benchlog import started, provenance
 
 
@@ -36,9 +37,8 @@ def oracle_kmeans_fg_ari(images, masks, grid: int) -> float:
     cells = F.adaptive_avg_pool2d(images, grid).flatten(2).transpose(1, 2)          # (B, grid², 3) mean colours
     groups = (masks.flatten(2).sum(-1) > 0).sum(1)                                  # (B,) entities present
     K = masks.shape[1]
-    labels = torch.stack([torch.as_tensor(KMeans(int(k), n_init=3, random_state=0).fit_predict(c.numpy()))
-                          for c, k in zip(cells, groups)])                          # (B, grid²)
-    onehot = F.one_hot(labels.long(), K).permute(0, 2, 1).reshape(B, K, grid, grid).float()
+    onehot = torch.cat([F.pad(kmeans_onehot(c[None], int(k)), (0, 0, 0, K - int(k)))       # (1, K, grid²) each
+                        for c, k in zip(cells, groups)]).unflatten(-1, (grid, grid))    # (B, K, grid, grid)
     return round(100 * float(fg_ari(masks, F.interpolate(onehot, size=(H, W), mode='nearest')).nanmean()), 1)
 
 
@@ -51,7 +51,6 @@ def main(argv=None):
     cfg = apply_preset(SlotConfig(), 'cpu', dataset_path=a.data)
     test = build_dataset(cfg, 'test', progress=False)
     batch = torch.utils.data.default_collate([test[i] for i in range(len(test))])
-    warnings.filterwarnings('ignore', category=UserWarning)                        # sklearn: few distinct colours
     scores = {}
     for g in a.grids:
         scores[str(g)] = oracle_kmeans_fg_ari(batch['image'], batch['masks'], g)
