@@ -6,6 +6,7 @@ Usage (from the repository root, with the venv active; run it on a quiet machine
     python bench/learning_speed.py --seeds 0 --at 1 2 --threads 2    # a quick look
     python bench/learning_speed.py --set slot_init=gaussian          # one lever switched off (the ablation table)
     python bench/learning_speed.py --preset cpu-broadcast --figure curve.png
+    python bench/learning_speed.py --redraw run.json --key fg_ari_train_iters --figure curve.png   # draw a saved run
 
 Data: ColoredMdSprites generated once for all seeds (10,000 training images with seed 0, 320 held-out test images with
 seed 10000, the tables' and the demo's sets). Each training seed changes the parameters, the data order and the slot
@@ -67,11 +68,12 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
     return rows
 
 
-def figure(summary: dict, refs: dict, path: str, title: str):
+def figure(summary: dict, refs: dict, path: str, title: str, key: str = 'fg_ari'):
+    "FG-ARI (the runs' `key`: 'fg_ari' as configured, or 'fg_ari_train_iters' etc.) against minutes, with the references."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     for seed, rows in summary['runs'].items():
-        ax.plot([0] + [r['minutes'] for r in rows], [0] + [r['fg_ari'] for r in rows], marker='o', label=f'training seed {seed}')
+        ax.plot([0] + [r['minutes'] for r in rows], [0] + [r[key] for r in rows], marker='o', label=f'training seed {seed}')
     ax.axhline(refs['one_slot'], color='grey', ls='--', label=f"every pixel in one slot ({refs['one_slot']:.1f})")
     ax.axhline(refs['kmeans'], color='black', ls=':', label=f"k-means on colours ({refs['kmeans']:.1f})")
     ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('FG-ARI ×100 (320 test images)')
@@ -90,7 +92,14 @@ def main(argv=None):
     p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override SlotConfig fields of the preset')
     p.add_argument('--out', default=None, help='also write the final JSON here')
     p.add_argument('--figure', default=None, help='save FG-ARI against minutes here (PNG)')
+    p.add_argument('--redraw', default=None, metavar='JSON', help='train nothing: draw --figure from this saved --out')
+    p.add_argument('--key', default='fg_ari', help="with --redraw: the score to draw, e.g. fg_ari_train_iters")
+    p.add_argument('--title', default=None, help='with --redraw: the figure\'s title')
     a = p.parse_args(argv)
+    if a.redraw:
+        out = json.loads(Path(a.redraw).read_text())
+        figure(out, out['references'], a.figure, a.title or f"preset {out['preset']} ({a.key})", a.key)
+        return out
     if a.threads: torch.set_num_threads(a.threads)
     tmp = tempfile.mkdtemp(prefix='learning_speed_') if a.run_dir is None else None
     run_dir = Path(tmp or a.run_dir)

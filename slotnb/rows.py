@@ -98,7 +98,7 @@ def start_row(
 SMOKE = dict(num_train_steps=2, warmup_steps=1, store_freq=2, vis_freq=0, log_every=1, num_workers=0)   # seconds
 COCO_CPU = dict(batch_size=8, warmup_steps=100, decay_steps=20_000, vis_freq=0, num_workers=0)
 ROW_PRESETS = {        # (the row's mode, preset): what the preset sets over the row's flags
-    ('image', 'cpu'): dict(num_train_steps=1000, vis_freq=0),                            # over PRESETS['cpu']
+    ('image', 'cpu'): dict(num_train_steps=2000, vis_freq=0),                            # over PRESETS['cpu']
     ('image', 'smoke'): dict(SMOKE, hid_dim=16, decoder_channels=16, proj_dim=64, batch_size=4),  # likewise
     ('dinosaur', 'cpu'): dict(COCO_CPU, dinosaur_downsample=False, dinosaur_heavydownsample=True,
                               decoder_num_conv_layers=5, num_train_steps=600, store_freq=200),   # a 64px target
