@@ -6,7 +6,7 @@ Usage (from the repository root, with the venv active):
     python bench/ab_config.py --set decoder_hid_dim=128 --rounds 6 --threads 2
 
 What is timed: a training step (forward, `slotnb.objective.compute_losses`, zero_grad, backward, Adam) on one fixed batch
-of random images of the preset's size and batch size; `--steps` steps per turn, the two configs taking turns for
+of random images of each side's size and batch size; `--steps` steps per turn, the two configs taking turns for
 `--rounds` rounds after one untimed warm-up round. Alternating in one process keeps other work on the machine from
 favouring one side; the ratio is the figure to read, the seconds depend on the machine and its load (printed).
 
@@ -38,15 +38,15 @@ def main(argv=None):
     torch.manual_seed(0)
     models = {k: build_model(c) for k, c in cfgs.items()}
     opts = {k: torch.optim.Adam(m.parameters()) for k, m in models.items()}
-    c = cfgs['preset']
-    batch = {'image': torch.rand(c.batch_size, 3, c.resolution, c.resolution)}
+    # each side its own batch size and resolution (a `--set batch_size=…` changes what a step processes)
+    batches = {k: {'image': torch.rand(c.batch_size, 3, c.resolution, c.resolution)} for k, c in cfgs.items()}
     gen = torch.Generator().manual_seed(0)
     times = {k: [] for k in cfgs}
     for r in range(a.rounds + 1):                                   # round 0: warm-up, not timed
         for k in cfgs:
             t0 = time.perf_counter()
             for _ in range(a.steps):
-                terms, _ = compute_losses(models[k], None, batch, 1, cfgs[k], gen)
+                terms, _ = compute_losses(models[k], None, batches[k], 1, cfgs[k], gen)
                 opts[k].zero_grad()
                 terms['loss'].backward()
                 opts[k].step()
