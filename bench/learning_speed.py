@@ -6,6 +6,7 @@ Usage (from the repository root, with the venv active; run it on a quiet machine
     python bench/learning_speed.py --seeds 0 --at 1 2 --threads 2    # a quick look
     python bench/learning_speed.py --set slot_init=gaussian          # one lever switched off (the ablation table)
     python bench/learning_speed.py --preset cpu-broadcast --figure curve.png
+    python bench/learning_speed.py --seeds 0 --at 20 30 --after 10 --run_dir RUNS   # continue RUNS' 10-minute runs
     python bench/learning_speed.py --redraw run.json --key fg_ari_train_iters --figure curve.png   # draw a saved run
 
 Data: ColoredMdSprites generated once for all seeds (10,000 training images with seed 0, 320 held-out test images with
@@ -41,9 +42,11 @@ def references(test_ds) -> dict:
     return {k: round(100 * float(v.double().nanmean()), 2) for k, v in reference_fg_ari(batch['masks'], batch['image']).items()}
 
 
-def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_ds, train_ds, eval_seeds) -> list[dict]:
+def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_ds, train_ds, eval_seeds,
+             after: float = 0.0) -> list[dict]:
+    "Train seed `seed` to each time point of `at` (minutes; from its checkpoint of `after` minutes if > 0) and score it."
     cfg = dataclasses.replace(base, seed=seed, model_dir=str(run_dir / f'seed{seed}'))
-    rows, done = [], 0.0
+    rows, done = [], after
     for t in at:
         seg = dataclasses.replace(cfg, minutes=t - done, resume=done > 0)
         t0 = time.perf_counter()
@@ -52,7 +55,7 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
         done = t
         model, _ = load_model(res['checkpoint'])
         ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
-        prev = rows[-1]['train_s'] if rows else 0.0
+        prev = rows[-1]['train_s'] if rows else 60.0 * after
         row = {'minutes': t, 'step': res['step'], 'train_s': round(prev + spent, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
                'fg_ari_std': round(100 * ev['fg_ari_std'], 2), 'mbo': round(100 * ev['mbo'], 2), 'loadavg': os.getloadavg()[0]}
         if model.slot_attention.eval_iters is not None:      # the same model with its training iterations at evaluation
@@ -90,6 +93,9 @@ def main(argv=None):
     p.add_argument('--eval_seeds', type=int, nargs='+', default=[0, 1, 2])
     p.add_argument('--run_dir', default=None, help='keep the runs here (default: a temporary folder, deleted)')
     p.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE', help='override SlotConfig fields of the preset')
+    p.add_argument('--after', type=float, default=0.0,
+                   help='continue the runs of an earlier call in --run_dir, trained this many minutes (its last --at; '
+                        'train_s counts them as that many minutes)')
     p.add_argument('--out', default=None, help='also write the final JSON here')
     p.add_argument('--figure', default=None, help='save FG-ARI against minutes here (PNG)')
     p.add_argument('--redraw', default=None, metavar='JSON', help='train nothing: draw --figure from this saved --out')
@@ -100,6 +106,7 @@ def main(argv=None):
         out = json.loads(Path(a.redraw).read_text())
         figure(out, out['references'], a.figure, a.title or f"preset {out['preset']} ({a.key})", a.key)
         return out
+    if a.after and a.run_dir is None: p.error('--after continues the runs in --run_dir: give --run_dir')
     if a.threads: torch.set_num_threads(a.threads)
     tmp = tempfile.mkdtemp(prefix='learning_speed_') if a.run_dir is None else None
     run_dir = Path(tmp or a.run_dir)
@@ -112,7 +119,7 @@ def main(argv=None):
         train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
         refs = references(test_ds)
         print(json.dumps({'references': refs}), flush=True)
-        runs = {s: run_seed(base, s, sorted(a.at), run_dir, test_ds, train_ds, tuple(a.eval_seeds)) for s in a.seeds}
+        runs = {s: run_seed(base, s, sorted(a.at), run_dir, test_ds, train_ds, tuple(a.eval_seeds), a.after) for s in a.seeds}
     finally:
         if tmp: shutil.rmtree(tmp, ignore_errors=True)
     summary = {}
