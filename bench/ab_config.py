@@ -2,8 +2,8 @@
 
 Usage (from the repository root, with the venv active):
 
-    python bench/ab_config.py --set encoder_strides=1,1,1,1                 # the `cpu` preset with tokens at the pixels
-    python bench/ab_config.py --set decoder_hid_dim=128 --rounds 6 --threads 2
+    python bench/ab_config.py --set encoder_strides=2,1,1,1                 # the `cpu` preset with 32×32 tokens
+    python bench/ab_config.py --set batch_size=16 --rounds 6 --threads 2
 
 What is timed: a training step (forward, `slotnb.objective.compute_losses`, zero_grad, backward, Adam) on one fixed batch
 of random images of each side's size and batch size; `--steps` steps per turn, the two configs taking turns for

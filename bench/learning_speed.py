@@ -104,6 +104,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.redraw:
         out = json.loads(Path(a.redraw).read_text())
+        have = set.intersection(*(set(r) for rows in out['runs'].values() for r in rows))
+        if a.key not in have: p.error(f'--key {a.key!r} is not a score of every run in {a.redraw}: one of {sorted(have)}')
         figure(out, out['references'], a.figure, a.title or f"preset {out['preset']} ({a.key})", a.key)
         return out
     if a.after and a.run_dir is None: p.error('--after continues the runs in --run_dir: give --run_dir')

@@ -3,7 +3,7 @@ at the pixel grid and at coarser grids, scored by FG-ARI on the held-out images.
 
 Usage (from the repository root, with the venv active):
 
-    python bench/token_grid.py --data /tmp/slotnb_probe_data            # grids 64 and 32 (the `cpu` preset's tokens)
+    python bench/token_grid.py --data /tmp/slotnb_probe_data            # grids 64 and 32
     python bench/token_grid.py --data DATA --grids 64 32 16
 
 `--data`: the generated ColoredMdSprites of `bench/step_probe.py --data` (made there if missing; the folder with
@@ -13,9 +13,10 @@ to the tokens) into as many groups as the image has entities (objects + backgrou
 and not `kmeans_masks`' fixed K); the groups are upsampled to the pixels (nearest) and scored with FG-ARI ×100 against
 the ground truth.
 
-Why: the `cpu` preset's encoder starts with a stride-2 convolution, so Slot Attention groups 32×32 tokens. At the
-pixels the colours separate every object; at the coarser grid the 2×2 cells on an object's edge average two colours
-and form a group of their own before two objects of similar colour are told apart.
+Why: the `cpu` preset's encoder once started with a stride-2 convolution, so Slot Attention grouped 32×32 tokens (it
+now keeps the 64×64 pixel grid, `encoder_strides=(1, 1, 1, 1)`, for this reason). At the pixels the colours separate
+every object; at the coarser grid the 2×2 cells on an object's edge average two colours and form a group of their own
+before two objects of similar colour are told apart.
 
 The last line printed is one JSON object: FG-ARI per grid, the number of images, and the provenance keys of `benchlog`.
 """
