@@ -16,6 +16,10 @@ one-object images (FG-ARI is 1 only if every object pixel falls into one slot, e
 lose pixels only to the background's slot, only to other slots, or to both, and in how many the background's slot
 takes most of the object. For the split ones: the relative distance ‖s_A − s_B‖ / ‖s_A‖ and the cosine of the slot
 that holds most of the object (A) and the one that holds the next most (B), and their mean attention over the object.
+Then, over all images, what happened to their objects (by the argmax of the decoder's masks): an object is *split* when
+no slot holds 90 % of its pixels, and two objects are *merged* when one slot holds most of both; the images counted as
+clean / merged / split / both; the object pairs that share a slot and their RGB distance; and the mean colour of the
+objects (and background) that each slot holds most of — with learned slot queries each slot owns a region of colours.
 
 The last line printed is one JSON object with these numbers.
 """
@@ -68,6 +72,34 @@ def one_object_cases(gt, out, nobj, K: int, grid: tuple[int, int]) -> dict:
             'median_attention_A': round(float(med[2]), 3), 'median_attention_B': round(float(med[3]), 3)}
 
 
+def object_outcomes(gt, out, images) -> dict:
+    "Clean / merged / split images, merged object pairs and their RGB distance, and the mean colour each slot holds."
+    pred, K = out.masks.argmax(1), out.masks.shape[1]                    # (B, H, W)
+    kinds, merged, apart, held = dict(clean=0, merged=0, split=0, both=0), [], [], [[] for _ in range(K)]
+    for i in range(len(gt)):
+        g = gt[i].argmax(0)                                              # (H, W) ground-truth ids, 0 the background
+        ids = [o for o in range(gt.shape[1]) if bool((g == o).any())]
+        colour = {o: images[i][:, g == o].mean(1) for o in ids}          # mean RGB of each ground-truth region
+        owner, split = {}, False
+        for o in ids:
+            cnt = torch.bincount(pred[i][g == o], minlength=K).float()
+            owner[o] = int(cnt.argmax())
+            held[owner[o]].append(colour[o])
+            split |= o > 0 and float(cnt.max() / cnt.sum()) < 0.9
+        objs = [o for o in ids if o > 0]
+        pairs = [(a, b) for j, a in enumerate(objs) for b in objs[j + 1:]]
+        for a, b in pairs: (merged if owner[a] == owner[b] else apart).append(float((colour[a] - colour[b]).norm()))
+        m = any(owner[a] == owner[b] for a, b in pairs)
+        kinds['both' if m and split else 'merged' if m else 'split' if split else 'clean'] += 1
+    md, ad = np.array(merged), np.array(apart)
+    return {**kinds, 'object_pairs': len(md) + len(ad), 'merged_pairs': len(md),
+            'median_rgb_distance_merged': round(float(np.median(md)), 3) if len(md) else None,
+            'merged_share_closer_than': {t: round(float((md < t).sum() / max(1, (md < t).sum() + (ad < t).sum())), 2)
+                                         for t in (0.3, 0.5)},
+            'slot_colours': [{'slot': k, 'regions': len(c), 'mean_rgb': [round(float(v), 2) for v in torch.stack(c).mean(0)]}
+                             for k, c in enumerate(held) if c]}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('checkpoint')
@@ -94,9 +126,12 @@ def main(argv=None):
            'eval_iterations': model.slot_attention.eval_iters or model.slot_attention.iters, 'images_by_objects': {str(n): int((nobj == n).sum()) for n in range(1, 5)},
            'fg_ari_decoder': by_count(gt, out.masks, nobj), 'fg_ari_attention': by_count(gt, attn, nobj),
            'fg_ari_product': by_count(gt, product / product.sum(1, keepdim=True), nobj),
-           'one_object': one_object_cases(gt, out, nobj, cfg.num_slots, grid)}
+           'one_object': one_object_cases(gt, out, nobj, cfg.num_slots, grid),
+           'objects': object_outcomes(gt, out, batch['image'])}
     for k in ('fg_ari_decoder', 'fg_ari_attention', 'fg_ari_product'): print(k, res[k])
     print('one-object images', res['one_object'])
+    print('objects', {k: v for k, v in res['objects'].items() if k != 'slot_colours'})
+    for row in res['objects']['slot_colours']: print('  slot {slot}: {regions} regions held, mean RGB {mean_rgb}'.format(**row))
     print(json.dumps({**res, **provenance(start)}))
 
 
