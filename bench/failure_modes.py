@@ -79,17 +79,21 @@ def object_outcomes(gt, out, images) -> dict:
     for i in range(len(gt)):
         g = gt[i].argmax(0)                                              # (H, W) ground-truth ids, 0 the background
         ids = [o for o in range(gt.shape[1]) if bool((g == o).any())]
-        colour = {o: images[i][:, g == o].mean(1) for o in ids}          # mean RGB of each ground-truth region
-        owner, split = {}, False
+        colour, owner, split = {}, {}, False
         for o in ids:
-            cnt = torch.bincount(pred[i][g == o], minlength=K).float()
+            region = g == o
+            colour[o] = images[i][:, region].mean(1)                     # mean RGB of the ground-truth region
+            cnt = torch.bincount(pred[i][region], minlength=K).float()
             owner[o] = int(cnt.argmax())
             held[owner[o]].append(colour[o])
             split |= o > 0 and float(cnt.max() / cnt.sum()) < 0.9
         objs = [o for o in ids if o > 0]
-        pairs = [(a, b) for j, a in enumerate(objs) for b in objs[j + 1:]]
-        for a, b in pairs: (merged if owner[a] == owner[b] else apart).append(float((colour[a] - colour[b]).norm()))
-        m = any(owner[a] == owner[b] for a, b in pairs)
+        m = False                                                        # some pair of objects shares a slot
+        for j, a in enumerate(objs):
+            for b in objs[j + 1:]:
+                same = owner[a] == owner[b]
+                (merged if same else apart).append(float((colour[a] - colour[b]).norm()))
+                m |= same
         kinds['both' if m and split else 'merged' if m else 'split' if split else 'clean'] += 1
     md, ad = np.array(merged), np.array(apart)
     return {**kinds, 'object_pairs': len(md) + len(ad), 'merged_pairs': len(md),
