@@ -195,13 +195,14 @@ class SlotConfig:
 
 # %% ../nbs/05b_config.ipynb #56af6b5c
 PRESETS = {
-    'cpu': dict(dataset='synthetic', image_size=64, num_slots=6, hid_dim=32,
+    'cpu': dict(dataset='synthetic', image_size=64, num_slots=10, hid_dim=32,
                 encoder_strides=(1, 1, 1, 1), encoder_kernel=3, encoder_rgb=True,
                 conv_init='kaiming', slot_init='learned', implicit_grad=True, num_iterations=5,
                 decoder_type='relative', decoder_flat_color=True, decoder_hid_dim=64, decoder_mlp_num_layers=4,
-                decoder_attention_alpha=0.5, merge_slots=0.95,
-                loss_pixels=1024, loss_edge_weight=5.0, loss_color_balance=1.0,
-                batch_size=8, learning_rate=1e-3, warmup_steps=200, decay_steps=100000, num_train_steps=7000,
+                decoder_attention_alpha=0.5, merge_slots=0.98, eval_iterations=7,
+                loss_pixels=512, loss_edge_weight=5.0, loss_color_balance=1.0,
+                batch_size=8, learning_rate=1e-3, grad_clip=0.05, warmup_steps=200, decay_steps=100000,
+                num_train_steps=7000,
                 store_freq=250, vis_freq=250, num_workers=0),
     'cpu-broadcast': dict(dataset='synthetic', image_size=32, num_slots=5, hid_dim=32, encoder_strides=(2, 1, 1, 1),
                           decoder_type='adaptive', decoder_init_size=8, decoder_channels=32, conv_init='kaiming',

@@ -236,7 +236,8 @@ def describe_config(cfg: SlotConfig) -> str:
                                   ('one colour per slot', cfg.decoder_flat_color),
                                   (f'masks × attention^{cfg.decoder_attention_alpha:g}', cfg.decoder_attention_alpha),
                                   (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels),
-                                  (f'duplicate slots merged above cosine {cfg.merge_slots:g}', cfg.merge_slots)) if on]
+                                  (f'duplicate slots merged above cosine {cfg.merge_slots:g}', cfg.merge_slots),
+                                  (f'{cfg.eval_iterations} iterations at evaluation', cfg.eval_iterations)) if on]
         if levers: arch += f" ({', '.join(levers)})"
     elif cfg.mode == 'dinosaur':
         arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '
