@@ -240,7 +240,7 @@ def _hms(s) -> str:
 PRESET_NOTES = {
     'smoke': 'smoke: a couple of training steps on a handful of generated/toy images. It proves the pipeline runs; '
              'its numbers mean nothing.',
-    'cpu': 'cpu: smaller models trained for a few hundred to a thousand steps on 2 CPU cores (see README); '
+    'cpu': 'cpu: smaller models trained for a few hundred to a few thousand steps on 2 CPU cores (see README); '
            'not comparable to the original\'s 500k-step runs.',
     'paper': 'paper: the original code\'s hyper-parameters (batch 64, 500k steps, lr 4e-4 with 10k warm-up and 100k '
              'half-life); COCO stores embedded as the original did (raw [0, 1] pixels into the ViT, float32 tokens) '
