@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from slotnb.training import train, build_dataset
-from slotnb.evaluation import evaluate, load_model
+from slotnb.evaluation import evaluate, load_model, distinct_seeds
 from cpu_budget import preset_config
 from benchlog import git_commit
 
@@ -49,15 +49,15 @@ LEVERS = {
 DEFAULT_AT = (504, 1275, 2470)          # the preset's mean steps at 2 / 5 / 10 minutes (bench/learning_speed_cpu.json)
 
 
-def score(model, test_ds, extras: bool = True) -> dict:
+def score(model, cfg, test_ds, extras: bool = True) -> dict:
     """FG-ARI / mBO (×100) as configured; with `extras`, again with the training iterations and with no merging at
-    evaluation (the evaluation-only levers)."""
-    sa = model.slot_attention
-    seeds = (0,) if sa.init == 'learned' else (0, 1, 2)        # learned queries: every evaluation seed gives one value
+    evaluation (the evaluation-only levers, each off on its own)."""
+    seeds = distinct_seeds(cfg, (0, 1, 2))                       # learned queries draw no noise: seed 0 only
     ev = evaluate(model, test_ds, seeds=seeds, progress=False)
     out = {'fg_ari': round(100 * ev['fg_ari'], 2), 'mbo': round(100 * ev['mbo'], 2)}
-    configured, merge = sa.eval_iters, model.merge_threshold
     if not extras: return out
+    sa = model.slot_attention
+    configured, merge = sa.eval_iters, model.merge_threshold
     if configured is not None:
         sa.eval_iters = None
         out['fg_ari_train_iters'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
@@ -82,7 +82,7 @@ def run(lever: str, seed: int, at: list[int], data: str, run_dir: Path, train_ds
         done = res['step']
         model, _ = load_model(res['checkpoint'])
         row = {'lever': lever, 'overrides': overrides, 'seed': seed, 'step': done, 'train_s': round(spent, 1),
-               **score(model, test_ds, extras=lever == 'preset'), 'loadavg': round(os.getloadavg()[0], 2), **git_commit()}
+               **score(model, cfg, test_ds, extras=lever == 'preset'), 'loadavg': round(os.getloadavg()[0], 2), **git_commit()}
         print(json.dumps(row), flush=True)
         if out_path:
             with out_path.open('a') as f: f.write(json.dumps(row) + '\n')

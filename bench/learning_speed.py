@@ -32,7 +32,7 @@ import torch
 
 from slotnb.config import SlotConfig
 from slotnb.training import train, build_dataset
-from slotnb.evaluation import evaluate, load_model, reference_fg_ari
+from slotnb.evaluation import evaluate, load_model, reference_fg_ari, distinct_seeds
 from cpu_budget import config_overrides, preset_config
 from benchlog import started, provenance
 
@@ -55,8 +55,7 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
         spent = time.perf_counter() - t0
         done = t
         model, _ = load_model(res['checkpoint'])
-        # learned queries draw no noise, so every evaluation seed scores the same: score the first only (a third the time)
-        if model.slot_attention.init == 'learned': eval_seeds = eval_seeds[:1]
+        eval_seeds = distinct_seeds(cfg, eval_seeds)    # learned queries draw no noise: the first seed only
         ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
         prev = rows[-1]['train_s'] if rows else 60.0 * after
         row = {'minutes': t, 'step': res['step'], 'train_s': round(prev + spent, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),

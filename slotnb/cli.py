@@ -343,14 +343,13 @@ def _demo(argv=None):
                           else {'num_train_steps': 10 ** 9, 'minutes': a.minutes}))
     from slotnb.pictures import save_sample_grid
     from slotnb.training import build_dataset, train
-    from slotnb.evaluation import evaluate_checkpoint, score_line
+    from slotnb.evaluation import evaluate_checkpoint, score_line, distinct_seeds
     build_dataset(cfg, 'train')
     build_dataset(cfg, 'test')
     print(f"data: {out / 'data'}  sample grid: {save_sample_grid(out / 'data' / 'train', out / 'samples.png')}")
     res = train(cfg)
     t_train = time.time() - t0
-    # learned queries (the preset's) draw no noise, so every evaluation seed gives one score: score one
-    seeds = (0,) if cfg.slot_init == 'learned' else (0, 1, 2)
+    seeds = distinct_seeds(cfg, (0, 1, 2))           # learned queries (the preset's) draw no noise: one seed
     r = evaluate_checkpoint(res['checkpoint'], split='test', seeds=seeds, out=str(out / 'eval.json'),
                             pictures=str(out / 'masks.png'))
     print(f"trained {res['step']} steps; on {r['n_images']} held-out images: {score_line(r)}")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate',
+__all__ = ['predict_masks', 'kmeans_onehot', 'kmeans_masks', 'reference_fg_ari', 'score_over_seeds', 'evaluate', 'distinct_seeds',
            'model_from_checkpoint', 'load_model', 'evaluate_checkpoint', 'score_line']
 
 # %% ../nbs/08_evaluation.ipynb #e9ada165
@@ -124,6 +124,12 @@ def evaluate(model: nn.Module, dataset, seeds=(0,), batch_size: int = 32, device
     refs = lambda batch, gt: reference_fg_ari(gt, batch[input_key] if kmeans else None, bg_channel, ignore_overlaps)
     return score_over_seeds(predict, loader, seeds, bg_channel, ignore_overlaps, ari_policy=ari_policy, references=refs,
                             device=device, progress=progress)
+
+# %% ../nbs/08_evaluation.ipynb #d15c5eee
+def distinct_seeds(cfg: SlotConfig, seeds) -> tuple:
+    "The evaluation `seeds` that can score differently: all of them, or only the first for learned (noise-free) slot queries."
+    seeds = tuple(seeds)
+    return seeds[:1] if cfg.slot_init == 'learned' else seeds
 
 # %% ../nbs/08_evaluation.ipynb #327ae2f1
 def model_from_checkpoint(ck: dict, device='cpu') -> tuple[nn.Module, SlotConfig]:

@@ -26,7 +26,7 @@ from .metrics import upsample_masks
 from .sprites import generate_colored_mdsprites
 from .data import MultiDSprites
 from .features import evaluate_coco
-from .evaluation import evaluate, model_from_checkpoint
+from .evaluation import evaluate, model_from_checkpoint, distinct_seeds
 from .experiments import TABLES, PRESET_NAMES, PAPER_TRAINING, check_preset, git_commit, repo_root, table_key
 
 # %% ../nbs/96_rows.ipynb #a96r0007
@@ -326,11 +326,10 @@ def evaluate_row(
 ) -> dict:
     """FG-ARI and mBO over the run's evaluation seeds (`evaluate_coco` or `evaluate`), plus 'eval_s'. Learned slot
     queries draw no noise, so every seed gives the same masks: such a model is scored with the first seed only (noted)."""
-    t0, seeds = time.time(), tuple(run.eval_seeds)
-    if cfg.slot_init == 'learned' and len(seeds) > 1:
+    t0, seeds = time.time(), distinct_seeds(cfg, run.eval_seeds)
+    if len(seeds) < len(run.eval_seeds):
         run.notes.append(f'{run.row}: learned slot queries draw no noise at evaluation, so evaluation seed {seeds[0]} '
-                         f'stands for all of {list(seeds)}')
-        seeds = seeds[:1]
+                         f'stands for all of {list(run.eval_seeds)}')
     if run.info['dataset'] == 'COCO':
         m = evaluate_coco(model, dataset, cfg, seeds=seeds, batch_size=cfg.batch_size, device=run.device,
                           progress=False)
