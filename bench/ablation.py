@@ -4,7 +4,7 @@ counts that the preset reaches in 2, 5 and 10 minutes on two cores.
 Usage (from the repository root, with the venv active):
 
     python bench/ablation.py --levers preset no_clip --seeds 0 1 2 --threads 1 --out A.jsonl   # one lane
-    python bench/ablation.py --levers gaussian_init six_slots --threads 1 --out B.jsonl       # a second, beside it
+    python bench/ablation.py --levers dot_logits six_slots --threads 1 --out B.jsonl          # a second, beside it
     python bench/ablation.py --table A.jsonl B.jsonl                                         # the Markdown table
     python bench/ablation.py --list                                                          # the levers
 
@@ -14,6 +14,10 @@ benchmark (`bench/learning_speed.py --seeds 0 1 2 --at 2 5 10 --threads 2`, `ben
 that changes the cost of a step is listed with its cost ratio (measured separately with `bench/ab_config.py`), which
 converts its steps into minutes. Each run trains in segments (`train(..., stop_after=...)` with the final step count as
 `num_train_steps`, so the learning-rate schedule is the full run's); resuming continues bit-identically.
+
+`bench/ablation/lane*.jsonl` ran on the preset before distance logits (commit `c94e81f`: learned slot queries,
+dot-product logits), where `gaussian_init` was the lever it names; today's preset starts from the shared Gaussian, so
+that lever is gone and its old rows print under their overrides.
 
 Data: ColoredMdSprites generated once into `--data` (10,000 training images with seed 0, 320 held-out test images with
 seed 10000: the benchmark's, the tables' and the demo's sets). At each step count every run is scored as the preset
@@ -37,7 +41,9 @@ from benchlog import git_commit
 LEVERS = {
     'preset': ({}, 'the `cpu` preset as it is'),
     'no_clip': ({'grad_clip': -1.0}, 'no gradient clipping (`grad_clip=-1`; the preset clips the global norm to 0.05)'),
-    'gaussian_init': ({'slot_init': 'gaussian'}, 'the shared Gaussian initialisation (`slot_init=gaussian`) instead of learned queries'),
+    'dot_logits': ({'attn_logits': 'dot'}, "dot-product logits (`attn_logits=dot`, the original's) instead of distance"),
+    'learned_queries': ({'slot_init': 'learned', 'eval_slots': 0},
+                        'learned slot queries (`slot_init=learned`, ten slots at evaluation) instead of the shared Gaussian'),
     'six_slots': ({'num_slots': 6}, 'six slots (`num_slots=6`) instead of ten'),
     'no_color_balance': ({'loss_color_balance': 0.0}, 'plain MSE over pixels (`loss_color_balance=0`)'),
     'no_edge_weight': ({'loss_edge_weight': 0.0}, 'no extra weight on colour edges (`loss_edge_weight=0`)'),
@@ -50,18 +56,22 @@ DEFAULT_AT = (504, 1275, 2470)          # the preset's mean steps at 2 / 5 / 10 
 
 
 def score(model, cfg, test_ds, extras: bool = True) -> dict:
-    """FG-ARI / mBO (×100) as configured; with `extras`, again with the training iterations and with no merging at
-    evaluation (the evaluation-only levers, each off on its own)."""
+    """FG-ARI / mBO (×100) as configured; with `extras`, again with the training iterations, with the training number of
+    slots and with no merging at evaluation (the evaluation-only levers, each off on its own)."""
     seeds = distinct_seeds(cfg, (0, 1, 2))                       # learned queries draw no noise: seed 0 only
     ev = evaluate(model, test_ds, seeds=seeds, progress=False)
     out = {'fg_ari': round(100 * ev['fg_ari'], 2), 'mbo': round(100 * ev['mbo'], 2)}
     if not extras: return out
     sa = model.slot_attention
-    configured, merge = sa.eval_iters, model.merge_threshold
+    configured, merge, slots = sa.eval_iters, model.merge_threshold, sa.eval_slots
     if configured is not None:
         sa.eval_iters = None
         out['fg_ari_train_iters'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
         sa.eval_iters = configured
+    if slots is not None:
+        sa.eval_slots = None
+        out['fg_ari_train_slots'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
+        sa.eval_slots = slots
     if merge:
         model.merge_threshold = 0.0
         out['fg_ari_unmerged'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
@@ -103,13 +113,14 @@ def table(paths: list[str], cost: dict[str, float]) -> str:
     head = ('| switched off | ' + ' | '.join(f'{s:,} steps' for s in steps) + f' | seeds at {steps[-1]:,} | '
             f'change at {steps[-1]:,} | mBO at {steps[-1]:,} | step cost |')
     lines = [head, '|' + '---|' * (len(steps) + 5)]
-    order = [k for k in LEVERS if k in by]
+    order = [k for k in LEVERS if k in by] + sorted(k for k in by if k not in LEVERS)
     for lever in order:
         last = by[lever].get(steps[-1], [])
         seeds = ' / '.join(f"{r['fg_ari']:.1f}" for r in sorted(last, key=lambda r: r['seed']))
         change = f"{np.mean([r['fg_ari'] for r in last]) - ref_mean:+.1f}" if (ref_mean is not None and last and lever != 'preset') else ''
         cells = [stat(by[lever][s]) if s in by[lever] else '' for s in steps]
-        name = LEVERS[lever][1] if lever != 'preset' else '**none: the preset**'
+        name = ('**none: the preset**' if lever == 'preset' else LEVERS[lever][1] if lever in LEVERS
+                else f"`{lever}` ({', '.join(f'{k}={v}' for k, v in by[lever][steps[-1]][0]['overrides'].items())})")
         n = len({r['seed'] for v in by[lever].values() for r in v})
         if len(last) < n or n < len({r['seed'] for r in rows}):    # a row stopped early says how far it got
             name += ' (seeds: ' + ' / '.join(str(len(by[lever].get(s, []))) for s in steps) + ')'
@@ -117,6 +128,7 @@ def table(paths: list[str], cost: dict[str, float]) -> str:
                      f'{cost.get(lever, "")} |')
     if ref:
         for key, what in (('fg_ari_train_iters', 'five iterations at evaluation (`eval_iterations=0`)'),
+                          ('fg_ari_train_slots', 'ten slots at evaluation (`eval_slots=0`)'),
                           ('fg_ari_unmerged', 'no merging at evaluation (`merge_slots=0`)')):
             rs = {s: by['preset'][s] for s in steps if s in by['preset']}
             if all(key in r for v in rs.values() for r in v):

@@ -19,7 +19,8 @@ every seed gives it the same value) and mBO on the 320 test images. Two referenc
 slot) and `kmeans` (per-image k-means on the colours, `slotnb.evaluation.kmeans_masks`). A config with
 `eval_iterations` is scored twice: as configured, and with its training iterations (`fg_ari_train_iters`), so one
 run gives that lever's ablation. Likewise a config with `merge_slots` is scored again with no merging at evaluation
-(`fg_ari_unmerged`).
+(`fg_ari_unmerged`, with the configured iterations; the script once left the training iterations switched on for it,
+so the `fg_ari_unmerged` of `bench/learning_speed_cpu.json` is five iterations and no merging).
 
 The last line printed is one JSON object: per seed and time point (steps, training seconds, FG-ARI, mBO), the mean and
 standard deviation over training seeds at each time point, the references, the load averages, the config.
@@ -60,14 +61,18 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
         prev = rows[-1]['train_s'] if rows else 60.0 * after
         row = {'minutes': t, 'step': res['step'], 'train_s': round(prev + spent, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
                'fg_ari_std': round(100 * ev['fg_ari_std'], 2), 'mbo': round(100 * ev['mbo'], 2), 'loadavg': os.getloadavg()[0]}
-        if model.slot_attention.eval_iters is not None:      # the same model with its training iterations at evaluation
+        # each evaluation-only lever switched off on its own, the other left as configured
+        configured, merge = model.slot_attention.eval_iters, model.merge_threshold
+        if configured is not None:                            # the same model with its training iterations at evaluation
             model.slot_attention.eval_iters = None
             ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
             row.update(fg_ari_train_iters=round(100 * ev['fg_ari'], 2), mbo_train_iters=round(100 * ev['mbo'], 2))
-        if model.merge_threshold:                             # the same model without merging duplicate slots
+            model.slot_attention.eval_iters = configured
+        if merge:                                             # the same model without merging duplicate slots
             model.merge_threshold = 0.0
             ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
             row.update(fg_ari_unmerged=round(100 * ev['fg_ari'], 2), mbo_unmerged=round(100 * ev['mbo'], 2))
+            model.merge_threshold = merge
         rows.append(row)
         print(json.dumps({'seed': seed, **row}), flush=True)
     return rows

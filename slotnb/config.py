@@ -8,13 +8,15 @@ import dataclasses
 from dataclasses import dataclass, asdict, fields
 
 # %% auto #0
-__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'SLOT_INITS', 'DECODER_FRAMES', 'PRESETS', 'SlotConfig', 'apply_preset']
+__all__ = ['DATASETS', 'DECODER_TYPES', 'CONV_INITS', 'SLOT_INITS', 'ATTN_LOGITS', 'DECODER_FRAMES', 'PRESETS', 'SlotConfig',
+           'apply_preset']
 
 # %% ../nbs/05b_config.ipynb #8c894630
 DATASETS = ('multid', 'multid-gray', 'clevr', 'synthetic', 'coco')
 DECODER_TYPES = ('adaptive', 'fixed', 'coco-adaptive', 'coco-fixed', 'relative')
 CONV_INITS = ('torch', 'kaiming')
 SLOT_INITS = ('gaussian', 'learned')    # `SlotAttention(init=...)`, chapter 02
+ATTN_LOGITS = ('dot', 'distance')      # `SlotAttention(logits=...)`, chapter 02
 DECODER_FRAMES = ('axes', 'ellipse')    # `RelativePixelDecoder(frame=...)`, chapter 04
 
 # %% ../nbs/05b_config.ipynb #f27b5db2
@@ -99,7 +101,9 @@ class SlotConfig:
     slot_init: str = 'gaussian'         # 'learned': one learned query per slot (BO-QSA) instead of the shared Gaussian
     implicit_grad: bool = False         # detach the slots before the last iteration (Chang et al. 2022)
     attn_temperature: float = 1.0       # multiplies Slot Attention's logits
+    attn_logits: str = 'dot'            # 'distance': slots compete by −½‖q − k‖² instead of q·k (chapter 02)
     eval_iterations: int = 0            # Slot Attention iterations in eval mode (0: num_iterations, as the original)
+    eval_slots: int = 0                 # slots in eval mode (0: num_slots, as the original); needs slot_init='gaussian'
     decoder_flat_color: bool = False    # 'relative' decoder: one colour per slot
     decoder_frame: str = 'axes'         # 'relative' decoder: the slot's frame, per-axis 'axes' or full-covariance 'ellipse'
     decoder_attention_alpha: float = 0.0  # 'relative' decoder: add this × log(upsampled attention) to the alpha logits
@@ -162,6 +166,8 @@ class SlotConfig:
         if self.decoder_frame not in DECODER_FRAMES:
             bad(f'--decoder_frame must be one of {DECODER_FRAMES}, got {self.decoder_frame!r}')
         if self.slot_init not in SLOT_INITS: bad(f'--slot_init must be one of {SLOT_INITS}, got {self.slot_init!r}')
+        if self.attn_logits not in ATTN_LOGITS:
+            bad(f'--attn_logits must be one of {ATTN_LOGITS}, got {self.attn_logits!r}')
         if self.decoder_type == 'relative' and self.mode != 'image':
             bad('--decoder_type relative decodes images from a CNN encoder: not with --dinosaur / --dinosaur-emb')
         if self.loss_pixels and self.decoder_type != 'relative':
@@ -171,6 +177,9 @@ class SlotConfig:
             bad(f'--loss_pixels must be in 0..{self.resolution ** 2} (0: every pixel), got {self.loss_pixels}')
         if self.eval_iterations < 0:
             bad(f'--eval_iterations must be >= 0 (0: --num_iterations), got {self.eval_iterations}')
+        if self.eval_slots < 0: bad(f'--eval_slots must be >= 0 (0: --num_slots), got {self.eval_slots}')
+        if self.eval_slots and self.slot_init != 'gaussian':
+            bad(f'--eval_slots {self.eval_slots} needs --slot_init gaussian (learned queries fix K={self.num_slots})')
         if self.minutes < 0: bad(f'--minutes must be >= 0 (0: no time limit), got {self.minutes}')
         if not 0 <= self.lr_anneal <= 1: bad(f'--lr_anneal must be a fraction of the run in [0, 1], got {self.lr_anneal}')
         for name in ('loss_edge_weight', 'loss_color_balance'):         # the two pixel weightings of the MSE
@@ -197,9 +206,9 @@ class SlotConfig:
 PRESETS = {
     'cpu': dict(dataset='synthetic', image_size=64, num_slots=10, hid_dim=32,
                 encoder_strides=(1, 1, 1, 1), encoder_kernel=3, encoder_rgb=True,
-                conv_init='kaiming', slot_init='learned', implicit_grad=True, num_iterations=5,
+                conv_init='kaiming', implicit_grad=True, num_iterations=5, attn_logits='distance',
                 decoder_type='relative', decoder_flat_color=True, decoder_hid_dim=64, decoder_mlp_num_layers=4,
-                decoder_attention_alpha=0.5, merge_slots=0.98, eval_iterations=7,
+                decoder_attention_alpha=0.5, merge_slots=0.98, eval_iterations=7, eval_slots=20,
                 loss_pixels=512, loss_edge_weight=5.0, loss_color_balance=1.0,
                 batch_size=8, learning_rate=1e-3, grad_clip=0.05, warmup_steps=200, decay_steps=100000,
                 num_train_steps=7000,

@@ -127,7 +127,7 @@ def build_model(cfg: SlotConfig) -> SlotModel:
     cfg.validate()
     sa = SlotAttention(cfg.num_slots, cfg.hid_dim, iters=cfg.num_iterations, mlp_hidden=cfg.slot_mlp_hidden,
                        init=cfg.slot_init, implicit=cfg.implicit_grad, temperature=cfg.attn_temperature,
-                       eval_iters=cfg.eval_iterations or None)
+                       logits=cfg.attn_logits, eval_iters=cfg.eval_iterations or None, eval_slots=cfg.eval_slots or None)
     model = SlotModel(build_encoder(cfg), sa, build_decoder(cfg),
                       sigmoid_output=cfg.bce_loss and cfg.mode != 'dinosaur_emb', merge_threshold=cfg.merge_slots)
     if cfg.conv_init == 'kaiming': kaiming_convs_(model)

@@ -233,11 +233,13 @@ def describe_config(cfg: SlotConfig) -> str:
         arch = f"CNN (strides {tuple(cfg.encoder_strides)}) → {cfg.decoder_type or 'fixed'} decoder, {R}px"
         levers = [n for n, on in (('RGB skip', cfg.encoder_rgb), ('learned slot queries', cfg.slot_init == 'learned'),
                                   ('implicit gradient', cfg.implicit_grad),
+                                  ('distance logits', cfg.attn_logits == 'distance'),
                                   ('one colour per slot', cfg.decoder_flat_color),
                                   (f'masks × attention^{cfg.decoder_attention_alpha:g}', cfg.decoder_attention_alpha),
                                   (f'loss on {cfg.loss_pixels} pixels', cfg.loss_pixels),
                                   (f'duplicate slots merged above cosine {cfg.merge_slots:g}', cfg.merge_slots),
-                                  (f'{cfg.eval_iterations} iterations at evaluation', cfg.eval_iterations)) if on]
+                                  (f'{cfg.eval_iterations} iterations at evaluation', cfg.eval_iterations),
+                                  (f'{cfg.eval_slots} slots at evaluation', cfg.eval_slots)) if on]
         if levers: arch += f" ({', '.join(levers)})"
     elif cfg.mode == 'dinosaur':
         arch = (f'{cfg.vit_dim}-d ViT tokens → {cfg.decoder_type} decoder ({cfg.decoder_num_conv_layers} layers, '

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from .config import SLOT_INITS    # the names `--slot_init` accepts (chapter 05b)
+from .config import SLOT_INITS, ATTN_LOGITS    # the names `--slot_init` and `--attn_logits` accept (chapter 05b)
 
 # %% auto #0
 __all__ = ['SlotAttention']
@@ -15,21 +15,29 @@ __all__ = ['SlotAttention']
 class SlotAttention(nn.Module):
     """Slot Attention (Locatello et al. 2020) with the original's parametrisation.
     `forward(inputs (B, N, D)) -> (slots (B, K, D), attn (B, K, N))`; attn = last iteration's softmax over slots.
-    The defaults are the original's; `init`, `implicit`, `temperature` and `eval_iters` are the levers of the section
-    below."""
+    The defaults are the original's; `init`, `implicit`, `temperature`, `logits`, `eval_iters` and `eval_slots` are the
+    levers of the section below."""
     def __init__(self, num_slots: int, dim: int, iters: int = 3, eps: float = 1e-8, mlp_hidden: int = 128,
                  ln_eps: float = 1e-3,
                  init: str = 'gaussian',     # 'gaussian': shared learned μ, σ (original); 'learned': one query per slot
                  implicit: bool = False,     # detach the slots before the last iteration (Chang et al. 2022)
                  temperature: float = 1.0,   # multiplies the attention logits q·k/√D (1: original)
-                 eval_iters: int | None = None):  # iterations in eval mode (None: `iters`, as the original)
+                 logits: str = 'dot',        # 'dot': q·k (original); 'distance': −½‖q − k‖², the nearest slot wins
+                 eval_iters: int | None = None,   # iterations in eval mode (None: `iters`, as the original)
+                 eval_slots: int | None = None):  # slots in eval mode when the call names none (None: `num_slots`)
         super().__init__()
         if iters < 1: raise ValueError(f'SlotAttention needs iters >= 1, got {iters}')
         if eval_iters is not None and eval_iters < 1:
             raise ValueError(f'SlotAttention needs eval_iters >= 1 (or None), got {eval_iters}')
         if init not in SLOT_INITS: raise ValueError(f'SlotAttention init must be one of {SLOT_INITS}, got {init!r}')
+        if logits not in ATTN_LOGITS:
+            raise ValueError(f'SlotAttention logits must be one of {ATTN_LOGITS}, got {logits!r}')
+        if eval_slots is not None and (eval_slots < 1 or init != 'gaussian'):
+            raise ValueError(f'SlotAttention eval_slots={eval_slots} needs init="gaussian" (exchangeable slots) and >= 1')
         self.num_slots, self.dim, self.iters, self.eval_iters, self.eps = num_slots, dim, iters, eval_iters, eps
+        self.eval_slots = eval_slots
         self.init, self.implicit, self.scale = init, implicit, temperature * dim ** -0.5
+        self.distance = logits == 'distance'
         if init == 'gaussian':
             self.slots_mu = nn.Parameter(torch.randn(1, 1, dim))         # μ ~ N(0, 1), shared by all slots
             self.slots_log_sigma = nn.Parameter(torch.rand(1, 1, dim))   # log σ ~ U[0, 1)
@@ -61,6 +69,7 @@ class SlotAttention(nn.Module):
         if D != self.dim:
             raise ValueError(f'SlotAttention(dim={self.dim}) expects inputs (B, N, {self.dim}), '
                              f'got {tuple(inputs.shape)}')
+        if num_slots is None and slots_init is None and not self.training: num_slots = self.eval_slots
         if slots_init is None: slots = self.sample_slots(B, num_slots, generator)               # (B, K, D)
         elif slots_init.ndim != 3 or slots_init.shape[::2] != (B, D) or num_slots not in (None, slots_init.shape[1]):
             want = f'(B={B}, K{"=" + str(num_slots) if num_slots else ""}, D={D})'
@@ -74,8 +83,10 @@ class SlotAttention(nn.Module):
             if self.implicit and i == T - 1:
                 slots = slots.detach() + (start - start.detach())     # value: the fixed point; gradient: to the start
             q = self.to_q(self.norm_slots(slots))                                              # (B, K, D)
+            logits = torch.einsum('bkd,bnd->bkn', q, k)                                       # (B, K, N)
+            if self.distance: logits = logits - 0.5 * (q * q).sum(-1, keepdim=True)     # −½‖q − k‖² + ½‖k‖²
             # (B, K, N): compete per input
-            attn = torch.einsum('bkd,bnd->bkn', q, k).mul(self.scale).softmax(dim=1)
+            attn = logits.mul(self.scale).softmax(dim=1)
             weights = attn + self.eps
             # (B, K, N): weighted means
             weights = weights / weights.sum(dim=-1, keepdim=True)
