@@ -55,28 +55,60 @@ LEVERS = {
 DEFAULT_AT = (504, 1275, 2470)          # the preset's mean steps at 2 / 5 / 10 minutes (bench/learning_speed_cpu.json)
 
 
+# the evaluation-only levers: name → (the module holding the setting, the attribute, its value when off)
+EVAL_ONLY = {'train_iters': ('slot_attention', 'eval_iters', None),      # the training iterations at evaluation
+             'train_slots': ('slot_attention', 'eval_slots', None),      # the training number of slots
+             'unmerged': ('', 'merge_threshold', 0.0)}                   # no merging of duplicate slots
+
+
+def eval_levers_off(model, test_ds, seeds, levers=tuple(EVAL_ONLY)) -> dict:
+    "{lever: `evaluate` result} with each evaluation-only lever the model has switched off on its own, then restored."
+    out = {}
+    for name in levers:
+        part, attr, off = EVAL_ONLY[name]
+        holder = getattr(model, part) if part else model
+        on = getattr(holder, attr)
+        if not on: continue                                          # not configured: nothing to switch off
+        setattr(holder, attr, off)
+        try: out[name] = evaluate(model, test_ds, seeds=seeds, progress=False)
+        finally: setattr(holder, attr, on)
+    return out
+
+
 def score(model, cfg, test_ds, extras: bool = True) -> dict:
     """FG-ARI / mBO (×100) as configured; with `extras`, again with the training iterations, with the training number of
     slots and with no merging at evaluation (the evaluation-only levers, each off on its own)."""
     seeds = distinct_seeds(cfg, (0, 1, 2))                       # learned queries draw no noise: seed 0 only
     ev = evaluate(model, test_ds, seeds=seeds, progress=False)
     out = {'fg_ari': round(100 * ev['fg_ari'], 2), 'mbo': round(100 * ev['mbo'], 2)}
-    if not extras: return out
-    sa = model.slot_attention
-    configured, merge, slots = sa.eval_iters, model.merge_threshold, sa.eval_slots
-    if configured is not None:
-        sa.eval_iters = None
-        out['fg_ari_train_iters'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
-        sa.eval_iters = configured
-    if slots is not None:
-        sa.eval_slots = None
-        out['fg_ari_train_slots'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
-        sa.eval_slots = slots
-    if merge:
-        model.merge_threshold = 0.0
-        out['fg_ari_unmerged'] = round(100 * evaluate(model, test_ds, seeds=seeds, progress=False)['fg_ari'], 2)
-        model.merge_threshold = merge
+    if extras:
+        out.update({f'fg_ari_{name}': round(100 * e['fg_ari'], 2) for name, e in eval_levers_off(model, test_ds, seeds).items()})
     return out
+
+
+def probe_data(path: str) -> tuple:
+    "(train, test) ColoredMdSprites of the probes in `path`, made on first use: training seed 0, test seed 10000."
+    cfg = preset_config('cpu', {}, base=True, dataset_path=path, seed=0)
+    return build_dataset(cfg, 'train', progress=False), build_dataset(cfg, 'test', progress=False)
+
+
+def train_segments(cfg, at: list[int], train_ds, done: int = 0):
+    """Train `cfg` on from step `done` to each step count of `at` beyond it (resuming bit-identically), yielding
+    (step, training seconds so far, the model of that checkpoint)."""
+    spent = 0.0
+    for n in sorted(s for s in at if s > done):
+        t0 = time.perf_counter()
+        res = train(dataclasses.replace(cfg, resume=done > 0), dataset=train_ds, progress=False, stop_after=n - done)
+        spent += time.perf_counter() - t0
+        done = res['step']
+        yield done, spent, load_model(res['checkpoint'])[0]
+
+
+def emit(row: dict, out_path) -> None:
+    "Print a result line and append it to `out_path` (if given)."
+    print(json.dumps(row), flush=True)
+    if out_path:
+        with Path(out_path).open('a') as f: f.write(json.dumps(row) + '\n')
 
 
 def run(lever: str, seed: int, at: list[int], data: str, run_dir: Path, train_ds, test_ds, out_path: Path | None):
@@ -84,18 +116,10 @@ def run(lever: str, seed: int, at: list[int], data: str, run_dir: Path, train_ds
     overrides, _ = LEVERS[lever]
     cfg = preset_config('cpu', overrides, base=True, dataset_path=data, seed=seed, num_train_steps=max(at),
                         store_freq=10 ** 9, store_minutes=0.0, vis_freq=0, model_dir=str(run_dir / f'{lever}_seed{seed}'))
-    done, spent = 0, 0.0
-    for n in sorted(at):
-        t0 = time.perf_counter()
-        res = train(dataclasses.replace(cfg, resume=done > 0), dataset=train_ds, progress=False, stop_after=n - done)
-        spent += time.perf_counter() - t0
-        done = res['step']
-        model, _ = load_model(res['checkpoint'])
-        row = {'lever': lever, 'overrides': overrides, 'seed': seed, 'step': done, 'train_s': round(spent, 1),
-               **score(model, cfg, test_ds, extras=lever == 'preset'), 'loadavg': round(os.getloadavg()[0], 2), **git_commit()}
-        print(json.dumps(row), flush=True)
-        if out_path:
-            with out_path.open('a') as f: f.write(json.dumps(row) + '\n')
+    for done, spent, model in train_segments(cfg, at, train_ds):
+        emit({'lever': lever, 'overrides': overrides, 'seed': seed, 'step': done, 'train_s': round(spent, 1),
+              **score(model, cfg, test_ds, extras=lever == 'preset'), 'loadavg': round(os.getloadavg()[0], 2),
+              **git_commit()}, out_path)
 
 
 def table(paths: list[str], cost: dict[str, float]) -> str:
@@ -163,8 +187,7 @@ def main(argv=None):
     if bad: p.error(f'unknown lever(s) {bad}: one of {list(LEVERS)}')
     if a.threads: torch.set_num_threads(a.threads)
     run_dir = Path(a.run_dir or Path(tempfile.gettempdir()) / 'slotnb_ablation')
-    data_cfg = preset_config('cpu', {}, base=True, dataset_path=a.data, seed=0)   # train: seed 0, test: seed 10000
-    train_ds, test_ds = build_dataset(data_cfg, 'train', progress=False), build_dataset(data_cfg, 'test', progress=False)
+    train_ds, test_ds = probe_data(a.data)
     for lever in a.levers:
         for s in a.seeds:
             run(lever, s, a.at, a.data, run_dir, train_ds, test_ds, Path(a.out) if a.out else None)

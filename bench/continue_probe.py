@@ -20,15 +20,14 @@ which draw no noise), as the preset evaluates otherwise (seven iterations, dupli
 `--out` is one JSON object: lever, seed, step, lr_anneal, scores per K, training seconds, load average, commit.
 """
 from __future__ import annotations
-import argparse, dataclasses, json, os, shutil, tempfile, time
+import argparse, os, shutil, tempfile
 from pathlib import Path
 import torch
 
-from slotnb.training import train, build_dataset
-from slotnb.evaluation import evaluate, load_model, distinct_seeds
+from slotnb.evaluation import evaluate, distinct_seeds
 from slotnb.runs import load_checkpoint, save_checkpoint
 from cpu_budget import preset_config, config_overrides
-from ablation import LEVERS
+from ablation import LEVERS, probe_data, train_segments, emit
 from benchlog import git_commit
 
 
@@ -75,25 +74,16 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     overrides = {**LEVERS[a.lever][0], **config_overrides(a.set), 'lr_anneal': a.lr_anneal}
     total = max(a.at)
+    train_ds, test_ds = probe_data(a.data)
     for seed in a.seeds:
         name = f'{a.name or a.lever}_seed{seed}'
         cfg = preset_config('cpu', overrides, base=True, dataset_path=a.data, seed=seed, num_train_steps=total,
                             store_freq=10 ** 9, store_minutes=0.0, vis_freq=0, model_dir=str(Path(a.run_dir) / name))
-        train_ds, test_ds = build_dataset(cfg, 'train', progress=False), build_dataset(cfg, 'test', progress=False)
         done = adopt(Path(a.src) / name, Path(cfg.model_dir), a.lr_anneal, total)
-        spent = 0.0
-        for n in sorted(s for s in a.at if s > done):
-            t0 = time.perf_counter()
-            res = train(dataclasses.replace(cfg, resume=True), dataset=train_ds, progress=False, stop_after=n - done)
-            spent += time.perf_counter() - t0
-            done = res['step']
-            model, _ = load_model(res['checkpoint'])
-            row = {'lever': a.lever, 'name': a.name or a.lever, 'set': a.set, 'seed': seed, 'step': done, 'lr_anneal': a.lr_anneal, 'train_s': round(spent, 1),
-                   **score(model, cfg, test_ds, a.eval_slots), 'loadavg': round(os.getloadavg()[0], 2), **git_commit()}
-            print(json.dumps(row), flush=True)
-            if a.out:
-                with open(a.out, 'a') as f: f.write(json.dumps(row) + '\n')
-
+        for step, spent, model in train_segments(cfg, a.at, train_ds, done):
+            emit({'lever': a.lever, 'name': a.name or a.lever, 'set': a.set, 'seed': seed, 'step': step,
+                  'lr_anneal': a.lr_anneal, 'train_s': round(spent, 1), **score(model, cfg, test_ds, a.eval_slots),
+                  'loadavg': round(os.getloadavg()[0], 2), **git_commit()}, a.out)
 
 if __name__ == '__main__':
     main()

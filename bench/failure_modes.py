@@ -72,20 +72,24 @@ def one_object_cases(gt, out, nobj, K: int, grid: tuple[int, int]) -> dict:
             'median_attention_A': round(float(med[2]), 3), 'median_attention_B': round(float(med[3]), 3)}
 
 
+def slot_owners(g, pred, K: int) -> dict:
+    "{ground-truth id: (its pixels in each slot (K,), the slot that holds most of them)} for one image; g, pred (H, W)."
+    counts = {o: torch.bincount(pred[g == o], minlength=K) for o in g.unique().tolist()}
+    return {o: (c, int(c.argmax())) for o, c in counts.items()}
+
+
 def object_outcomes(gt, out, images) -> dict:
     "Clean / merged / split images, merged object pairs and their RGB distance, and the mean colour each slot holds."
     pred, K = out.masks.argmax(1), out.masks.shape[1]                    # (B, H, W)
     kinds, merged, apart, held = dict(clean=0, merged=0, split=0, both=0), [], [], [[] for _ in range(K)]
     for i in range(len(gt)):
         g = gt[i].argmax(0)                                              # (H, W) ground-truth ids, 0 the background
-        ids = [o for o in range(gt.shape[1]) if bool((g == o).any())]
-        colour, owner, split = {}, {}, False
-        for o in ids:
-            region = g == o
-            colour[o] = images[i][:, region].mean(1)                     # mean RGB of the ground-truth region
-            cnt = torch.bincount(pred[i][region], minlength=K).float()
-            owner[o] = int(cnt.argmax())
-            held[owner[o]].append(colour[o])
+        owners = slot_owners(g, pred[i], K)
+        ids, owner = list(owners), {o: slot for o, (_, slot) in owners.items()}
+        colour, split = {}, False
+        for o, (cnt, slot) in owners.items():
+            colour[o] = images[i][:, g == o].mean(1)                     # mean RGB of the ground-truth region
+            held[slot].append(colour[o])
             split |= o > 0 and float(cnt.max() / cnt.sum()) < 0.9
         objs = [o for o in ids if o > 0]
         m = False                                                        # some pair of objects shares a slot

@@ -36,6 +36,7 @@ from slotnb.training import train, build_dataset
 from slotnb.evaluation import evaluate, load_model, reference_fg_ari, distinct_seeds
 from cpu_budget import config_overrides, preset_config
 from benchlog import started, provenance
+from ablation import eval_levers_off
 
 
 def references(test_ds) -> dict:
@@ -49,6 +50,7 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
     "Train seed `seed` to each time point of `at` (minutes; from its checkpoint of `after` minutes if > 0) and score it."
     cfg = dataclasses.replace(base, seed=seed, model_dir=str(run_dir / f'seed{seed}'))
     rows, done = [], after
+    eval_seeds = distinct_seeds(cfg, eval_seeds)            # learned queries draw no noise: the first seed only
     for t in at:
         seg = dataclasses.replace(cfg, minutes=t - done, resume=done > 0)
         t0 = time.perf_counter()
@@ -56,23 +58,13 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
         spent = time.perf_counter() - t0
         done = t
         model, _ = load_model(res['checkpoint'])
-        eval_seeds = distinct_seeds(cfg, eval_seeds)    # learned queries draw no noise: the first seed only
         ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
         prev = rows[-1]['train_s'] if rows else 60.0 * after
         row = {'minutes': t, 'step': res['step'], 'train_s': round(prev + spent, 1), 'fg_ari': round(100 * ev['fg_ari'], 2),
                'fg_ari_std': round(100 * ev['fg_ari_std'], 2), 'mbo': round(100 * ev['mbo'], 2), 'loadavg': os.getloadavg()[0]}
-        # each evaluation-only lever switched off on its own, the other left as configured
-        configured, merge = model.slot_attention.eval_iters, model.merge_threshold
-        if configured is not None:                            # the same model with its training iterations at evaluation
-            model.slot_attention.eval_iters = None
-            ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
-            row.update(fg_ari_train_iters=round(100 * ev['fg_ari'], 2), mbo_train_iters=round(100 * ev['mbo'], 2))
-            model.slot_attention.eval_iters = configured
-        if merge:                                             # the same model without merging duplicate slots
-            model.merge_threshold = 0.0
-            ev = evaluate(model, test_ds, seeds=eval_seeds, progress=False)
-            row.update(fg_ari_unmerged=round(100 * ev['fg_ari'], 2), mbo_unmerged=round(100 * ev['mbo'], 2))
-            model.merge_threshold = merge
+        # the same model with its training iterations, and without merging duplicate slots, at evaluation
+        for name, e in eval_levers_off(model, test_ds, eval_seeds, ('train_iters', 'unmerged')).items():
+            row.update({f'fg_ari_{name}': round(100 * e['fg_ari'], 2), f'mbo_{name}': round(100 * e['mbo'], 2)})
         rows.append(row)
         print(json.dumps({'seed': seed, **row}), flush=True)
     return rows

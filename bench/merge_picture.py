@@ -17,13 +17,13 @@ import torch
 
 from slotnb.evaluation import load_model
 from slotnb.training import build_dataset
+from failure_modes import slot_owners
 
 
 def merged_pairs(gt, pred, K: int) -> list[tuple[int, int]]:
-    "Pairs of ground-truth objects (ids ≥ 1) whose pixels are mostly in one slot; gt (H, W) ids, pred (H, W) slots."
-    objs = [o for o in gt.unique().tolist() if o > 0]
-    owner = {o: int(torch.bincount(pred[gt == o], minlength=K).argmax()) for o in objs}
-    return [(a, b) for i, a in enumerate(objs) for b in objs[i + 1:] if owner[a] == owner[b]]
+    "Pairs of ground-truth objects (ids ≥ 1) mostly in one slot (`failure_modes.slot_owners`); gt, pred (H, W)."
+    owner = {o: slot for o, (_, slot) in slot_owners(gt, pred, K).items() if o > 0}
+    return [(a, b) for i, a in enumerate(owner) for b in list(owner)[i + 1:] if owner[a] == owner[b]]
 
 
 def main(argv=None):

@@ -29,7 +29,7 @@ def series_rows(spec: str) -> tuple[str, dict]:
             if not line.strip(): continue
             r = json.loads(line)
             k = next((k for k in keys if k in r), None)
-            if k and all(str(r.get(f)) == v for f, v in want.items()): keep[(r['seed'], r['step'])] = r[k]
+            if k and all(str(r.get(field)) == v for field, v in want.items()): keep[(r['seed'], r['step'])] = r[k]
     by_step = {}
     for (_, step), v in sorted(keep.items(), key=lambda kv: kv[0][1]): by_step.setdefault(step, []).append(v)
     if not by_step: raise SystemExit(f'--series {spec!r}: no rows match')
