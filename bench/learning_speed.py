@@ -8,6 +8,7 @@ Usage (from the repository root, with the venv active; run it on a quiet machine
     python bench/learning_speed.py --preset cpu-broadcast --figure curve.png
     python bench/learning_speed.py --seeds 0 --at 20 30 --after 10 --run_dir RUNS   # continue RUNS' 10-minute runs
     python bench/learning_speed.py --redraw run.json --key fg_ari_train_iters --figure curve.png   # draw a saved run
+    python bench/learning_speed.py --redraw run.json --also run30.json --figure curve.png   # and other runs, as stars
 
 Data: ColoredMdSprites generated once for all seeds (10,000 training images with seed 0, 320 held-out test images with
 seed 10000, the tables' and the demo's sets). Each training seed changes the parameters, the data order and the slot
@@ -70,12 +71,20 @@ def run_seed(base: SlotConfig, seed: int, at: list[float], run_dir: Path, test_d
     return rows
 
 
-def figure(summary: dict, refs: dict, path: str, title: str, key: str = 'fg_ari'):
-    "FG-ARI (the runs' `key`: 'fg_ari' as configured, or 'fg_ari_train_iters' etc.) against minutes, with the references."
+def figure(summary: dict, refs: dict, path: str, title: str, key: str = 'fg_ari', also: dict | None = None,
+           also_label: str = 'separate runs'):
+    """FG-ARI (the runs' `key`: 'fg_ari' as configured, or 'fg_ari_train_iters' etc.) against minutes, with the references.
+    `also`: the saved output of another call (e.g. runs trained in one segment to 30 minutes), drawn as stars in each
+    training seed's colour, not joined to the lines: they are other runs, not the same runs trained on."""
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    colour = {}
     for seed, rows in summary['runs'].items():
-        ax.plot([0] + [r['minutes'] for r in rows], [0] + [r[key] for r in rows], marker='o', label=f'training seed {seed}')
+        line, = ax.plot([0] + [r['minutes'] for r in rows], [0] + [r[key] for r in rows], marker='o', label=f'training seed {seed}')
+        colour[seed] = line.get_color()
+    for i, (seed, rows) in enumerate((also or {}).get('runs', {}).items()):
+        ax.plot([r['minutes'] for r in rows], [r[key] for r in rows], ls='none', marker='*', ms=10,
+                color=colour.get(seed, 'C7'), label=also_label if i == 0 else None)
     ax.axhline(refs['one_slot'], color='grey', ls='--', label=f"every pixel in one slot ({refs['one_slot']:.1f})")
     ax.axhline(refs['kmeans'], color='black', ls=':', label=f"k-means on colours ({refs['kmeans']:.1f})")
     ax.set_xlabel('minutes of training (2 CPU cores)'); ax.set_ylabel('FG-ARI ×100 (320 test images)')
@@ -100,12 +109,18 @@ def main(argv=None):
     p.add_argument('--redraw', default=None, metavar='JSON', help='train nothing: draw --figure from this saved --out')
     p.add_argument('--key', default='fg_ari', help="with --redraw: the score to draw, e.g. fg_ari_train_iters")
     p.add_argument('--title', default=None, help='with --redraw: the figure\'s title')
+    p.add_argument('--also', default=None, metavar='JSON',
+                   help='with --redraw: also draw the runs of this saved --out (other runs, e.g. one 30-minute segment) as stars')
+    p.add_argument('--also_label', default='separate runs', help='with --also: their legend entry')
     a = p.parse_args(argv)
     if a.redraw:
         out = json.loads(Path(a.redraw).read_text())
         have = set.intersection(*(set(r) for rows in out['runs'].values() for r in rows))
         if a.key not in have: p.error(f'--key {a.key!r} is not a score of every run in {a.redraw}: one of {sorted(have)}')
-        figure(out, out['references'], a.figure, a.title or f"preset {out['preset']} ({a.key})", a.key)
+        also = json.loads(Path(a.also).read_text()) if a.also else None
+        if also and also['references'] != out['references']:
+            p.error(f'--also {a.also} was scored on other test images than {a.redraw} (their references differ)')
+        figure(out, out['references'], a.figure, a.title or f"preset {out['preset']} ({a.key})", a.key, also, a.also_label)
         return out
     if a.after and a.run_dir is None: p.error('--after continues the runs in --run_dir: give --run_dir')
     if a.threads: torch.set_num_threads(a.threads)

@@ -212,9 +212,12 @@ def cmds_data(
 # %% ../nbs/96_rows.ipynb #186430c6
 def cmds_protocol(cfg: SlotConfig, n: int) -> str:
     "How an image row is scored, in one paragraph: `n` held-out 64×64 images."
+    slots = cfg.eval_slots or cfg.num_slots                 # the evaluation-only slots of chapter 02, if any
+    merged = (f', slots whose vectors have a cosine above {cfg.merge_slots:g} counted as one (chapter 06)'
+              if cfg.merge_slots else '')
     return (f'ColoredMdSprites: FG-ARI on {n} held-out 64×64 images, ground-truth background removed; '
-            f'prediction = argmax over the {cfg.num_slots} decoder alpha masks at {cfg.resolution}px'
-            + (' (upsampled bilinearly to 64px).' if cfg.resolution != 64 else '.'))
+            f'prediction = argmax over the {slots} decoder alpha masks at {cfg.resolution}px'
+            + (' (upsampled bilinearly to 64px)' if cfg.resolution != 64 else '') + merged + '.')
 
 # %% ../nbs/96_rows.ipynb #545375e9
 def describe_config(cfg: SlotConfig) -> str:
